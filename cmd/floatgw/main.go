@@ -1,18 +1,138 @@
 // Command floatgw is the floating-gateway daemon and its command-line client.
+//
+// This file is wiring only: the command table, flags, exit codes. The work lives in
+// internal/ (see the dependency arrow in STYLE.md).
 package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"sort"
+	"strings"
 
 	"github.com/spf13/pflag"
 )
 
-func main() {
-	fs := pflag.NewFlagSet("floatgw", pflag.ContinueOnError)
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		os.Exit(2)
+// version is stamped at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes, documented in `floatgw --help` and the README.
+const (
+	exitOK          = 0  // success; for verify and doctor: passed / nothing found
+	exitFailed      = 1  // the command ran and the answer is "no": verify failed, doctor found problems
+	exitUsage       = 2  // bad command line or arguments
+	exitUnreachable = 3  // the daemon could not be reached (neither ubus nor the control socket)
+	exitError       = 4  // an internal or environment error (permissions, I/O)
+	exitUnavailable = 69 // the command is not built yet (EX_UNAVAILABLE)
+)
+
+type command struct {
+	name    string
+	summary string
+	run     func(name string, args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]command{}
+
+func register(c command) { commands[c.name] = c }
+
+func init() {
+	register(command{"version", "print the version", runVersion})
+	for _, c := range []struct{ name, summary string }{
+		{"status", "show this node, the peer and who holds the VIP"},
+		{"verify", "run a drift verification: a measured, reversible VIP switch"},
+		{"doctor", "check everything that breaks failover; --fix applies the safe fixes"},
+		{"scan", "listen to VRRP on the LAN and list every router and VRID"},
+		{"apply", "render and apply keepalived, firewall and DHCP settings"},
+		{"switch", "hand the VIP to the peer now (temporary)"},
+		{"maintenance", "persistently demote this node (--enable / --disable)"},
+		{"logs", "recent keepalived and floatgw log lines, known errors marked"},
+		{"daemon", "run the floatgw service (for procd / systemd)"},
+	} {
+		if _, done := commands[c.name]; !done {
+			register(command{c.name, c.summary, notBuilt})
+		}
 	}
-	fmt.Fprintln(os.Stderr, "floatgw: not built yet")
-	os.Exit(1)
+}
+
+func notBuilt(name string, _ []string, _, stderr io.Writer) int {
+	fmt.Fprintf(stderr, "floatgw %s: not built yet in this version\n", name)
+	return exitUnavailable
+}
+
+func runVersion(_ string, args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("version", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	jsonOut := fs.Bool("json", false, "print JSON")
+	if !parseFlags(fs, args, stderr) {
+		return exitUsage
+	}
+	if *jsonOut {
+		fmt.Fprintf(stdout, "{\"version\":%q}\n", version)
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "floatgw %s\n", version)
+	return exitOK
+}
+
+// parseFlags parses args into fs; on failure it says why on stderr and returns false.
+func parseFlags(fs *pflag.FlagSet, args []string, stderr io.Writer) bool {
+	err := fs.Parse(args)
+	if err == pflag.ErrHelp {
+		return false
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "floatgw %s: %v\n", fs.Name(), err)
+		return false
+	}
+	return true
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: floatgw COMMAND [flags]\n\ncommands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprint(w, `
+Every command takes --json for scripts. Exit codes:
+  0   success (verify passed, doctor found nothing)
+  1   the answer is no (verify failed, doctor found problems)
+  2   bad command line or arguments
+  3   the daemon could not be reached (ubus or control socket)
+  4   internal or environment error
+  69  command not built yet
+`)
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(stdout)
+		return exitOK
+	case "-V", "--version":
+		return runVersion("version", nil, stdout, stderr)
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "floatgw: unknown command %q\n", args[0])
+		if strings.HasPrefix(args[0], "-") {
+			usage(stderr)
+		}
+		return exitUsage
+	}
+	return c.run(c.name, args[1:], stdout, stderr)
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
