@@ -1,0 +1,127 @@
+package uci
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// samplesDir locates ../shared/uci-samples beside the repository root.
+func samplesDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+	s := filepath.Join(dir, "..", "shared", "uci-samples")
+	if _, err := os.Stat(filepath.Join(s, "MANIFEST.tsv")); err != nil {
+		t.Skipf("!!! SKIPPING: fixture directory %s is missing (CI clones shared/ beside the repo) !!!", s)
+	}
+	return s
+}
+
+type manifestRow struct {
+	file, name, category, showExit, canonical, stderr string
+}
+
+func readManifest(t *testing.T, dir string) []manifestRow {
+	f, err := os.Open(filepath.Join(dir, "MANIFEST.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rows []manifestRow
+	sc := bufio.NewScanner(f)
+	first := true
+	for sc.Scan() {
+		if first {
+			first = false
+			continue
+		}
+		c := strings.Split(sc.Text(), "\t")
+		if len(c) < 7 {
+			t.Fatalf("bad manifest line %q", sc.Text())
+		}
+		rows = append(rows, manifestRow{c[0], c[1], c[2], c[3], c[5], c[6]})
+	}
+	return rows
+}
+
+// uciError formats a ParseError the way the uci tool prints it.
+func uciError(err error) string {
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		return "not a ParseError: " + err.Error()
+	}
+	return fmt.Sprintf("uci: Parse error (%s) at line %d, byte %d", pe.Reason, pe.Line, pe.Byte)
+}
+
+func TestSamplesAgainstUCI(t *testing.T) {
+	dir := samplesDir(t)
+	rows := readManifest(t, dir)
+	if len(rows) < 60 {
+		t.Fatalf("only %d manifest rows", len(rows))
+	}
+	for _, r := range rows {
+		r := r
+		t.Run(r.file, func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join(dir, r.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := Parse(r.name, src)
+			if r.showExit != "0" {
+				if err == nil {
+					t.Fatalf("parsed a file uci rejects (%s)", r.stderr)
+				}
+				if got := uciError(err); got != r.stderr {
+					t.Errorf("error\n got %s\nwant %s", got, r.stderr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("uci accepts this file, we said: %v", err)
+			}
+			for _, c := range []struct {
+				ext  string
+				got  string
+			}{
+				{".show", p.Show(false)},
+				{".showX", p.Show(true)},
+				{".export", string(p.Export(true, false))},
+				{".exportn", string(p.Export(true, true))},
+			} {
+				want, err := os.ReadFile(filepath.Join(dir, r.file+c.ext))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(string(want), c.got); diff != "" {
+					t.Errorf("%s mismatch (-uci +ours):\n%s", c.ext, diff)
+				}
+			}
+			if !bytes.Equal(p.Bytes(), src) {
+				t.Errorf("round trip changed the bytes")
+			}
+			if r.canonical == "yes" && !bytes.Equal(Render(r.name, p.Sections()), src) {
+				t.Errorf("canonical file does not render to itself:\n%s", Render(r.name, p.Sections()))
+			}
+		})
+	}
+}
