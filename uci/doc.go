@@ -4,7 +4,7 @@
 // The parser accepts exactly the grammar libuci accepts when it loads a file
 // from a config directory in strict mode: `package`, `config TYPE ['NAME']`,
 // `option NAME VALUE`, `list NAME VALUE` (and their one-letter forms), unquoted
-// words, '…' and "…" quoting and adjacent quoted pieces (including the '\''
+// words, '…' and "…" quoting and adjacent quoted pieces (including the '\”
 // form the uci tool writes), backslash continuation, multi-line values, ';'
 // command separators, comments, blank lines and CRLF. It replays libuci's own
 // algorithm, so its meaning of a file (sections, options, lists, merged

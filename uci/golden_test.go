@@ -100,8 +100,8 @@ func TestSamplesAgainstUCI(t *testing.T) {
 				t.Fatalf("uci accepts this file, we said: %v", err)
 			}
 			for _, c := range []struct {
-				ext  string
-				got  string
+				ext string
+				got string
 			}{
 				{".show", p.Show(false)},
 				{".showX", p.Show(true)},

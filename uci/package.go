@@ -201,7 +201,7 @@ func (p *Package) Get(sel, opt string) ([]string, bool) {
 }
 
 // Quote returns v quoted the way uci writes values: in single quotes, with
-// each ' written as '\''.
+// each ' written as '\”.
 func Quote(v string) string {
 	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }

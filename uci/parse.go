@@ -52,9 +52,9 @@ type stmt struct {
 }
 
 type option struct {
-	name     string
-	list     bool
-	values   []string
+	name   string
+	list   bool
+	values []string
 }
 
 type section struct {
