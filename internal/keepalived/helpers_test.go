@@ -124,7 +124,7 @@ func keepalivedTest(t testing.TB, conf []byte, ifnames []string) (int, string) {
 	if err := os.WriteFile(f, conf, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "keepalived", "-t", "-f", f)
 	var stderr bytes.Buffer
