@@ -130,3 +130,42 @@ func LookupCode(c Code) (CodeInfo, bool) {
 	}
 	return CodeInfo{}, false
 }
+
+// FixInfo describes one fix the daemon knows. A Problem's Fix.ID is one of
+// these IDs; the LuCI app has a translated label for each.
+type FixInfo struct {
+	ID string
+	// Code is the problem the fix addresses.
+	Code Code
+	// Safe fixes are applied by doctor_fix and offered as LuCI buttons;
+	// the others are instructions (they touch both routers, or settings
+	// only the user can choose).
+	Safe    bool
+	Meaning string
+}
+
+// Fixes is the catalogue of fixes, in a stable order. Callers must not
+// modify it.
+var Fixes = []FixInfo{
+	{"firewall_vrrp", FirewallNoVRRPRule, true, "add the firewall rule firewall.vrrp (Allow-VRRP: from the LAN zone, protocol 112, accept) and reload the firewall"},
+	{"keepalived_start", KeepalivedNotRunning, true, "enable and start the keepalived service"},
+	{"keepalived_render", KeepalivedConfigInvalid, true, "render floatgw's keepalived configuration again and reload keepalived"},
+	{"notify_handler", NotifyHandlerMissing, true, "reinstall the notify handler and make it executable"},
+	{"garp_refresh", StaleARP, true, "turn on periodic gratuitous ARP refresh in the rendered keepalived configuration"},
+	{"output_vrrp", AdvertSendEPERM, false, "allow outgoing VRRP (protocol 112) in your own firewall rules (iptables/nftables OUTPUT)"},
+	{"unicast_peers", PeerNoAdverts, false, "allow multicast on the hypervisor's vSwitch (PVE: firewall off on the NIC; ESXi: promiscuous mode, MAC changes and forged transmits accepted), or set unicast peers on both routers"},
+	{"vrid_change", VRIDConflict, false, "set a free VRID (see the scan) on both routers"},
+	{"auth_pass_shorten", AuthPassTooLong, false, "use an auth_pass of at most 8 characters on both routers"},
+	{"dnsmasq_hotplug", DnsmasqHotplugPresent, false, "remove keepalived-sync's /etc/hotplug.d/keepalived/551-dnsmasq, or uninstall keepalived-sync"},
+	{"enable_preempt", PreemptOff, false, "turn preempt on if the preferred router should take the VIP back"},
+}
+
+// LookupFix returns the catalogue entry of the fix id.
+func LookupFix(id string) (FixInfo, bool) {
+	for _, f := range Fixes {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return FixInfo{}, false
+}

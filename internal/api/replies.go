@@ -138,8 +138,11 @@ var VerifyTimings = []StepInfo{
 
 // StatusReply is the reply of status.
 type StatusReply struct {
-	Schema int  `json:"schema"`
-	Node   Node `json:"node"`
+	Schema int `json:"schema"`
+	// Now is the router's clock (Unix seconds), so views can place "at"
+	// times without trusting the browser's clock.
+	Now  int64 `json:"now"`
+	Node Node  `json:"node"`
 	// Holder is who holds the VIP now, as observed (netlink or ARP).
 	Holder Holder `json:"vip_holder"`
 	// Peer is the other router as seen on the wire (its adverts).
@@ -202,8 +205,10 @@ type Holder struct {
 	// IP is the holder's own LAN address, "" when nobody answers.
 	IP  string `json:"ip"`
 	MAC string `json:"mac"`
-	// Self is true when this node holds the VIP.
+	// Self is true when this node holds the VIP, Peer when our VRRP peer
+	// does; both false with a non-empty IP means some other host answers.
 	Self bool `json:"self"`
+	Peer bool `json:"peer"`
 	// Via is how it was observed: "netlink" or "arp".
 	Via string `json:"via,omitempty"`
 }
