@@ -74,6 +74,8 @@ type Package struct {
 	stmts []*stmt
 
 	base []byte // bytes as loaded, to tell what changed
+
+	lines *lineIndex // built on first use, reset by edits
 }
 
 // Parse parses the contents of /etc/config/<name>. It accepts exactly what
@@ -247,7 +249,7 @@ func render(name string, secs []Section, header, names bool) []byte {
 		fmt.Fprintf(&b, "package %s\n", strings.ReplaceAll(name, "'", `'\''`))
 	}
 	for _, s := range secs {
-		fmt.Fprintf(&b, "\nconfig %s", strings.ReplaceAll(s.Type, "'", `'\''`))
+		b.WriteString("\nconfig " + renderType(s.Type))
 		if !s.Anonymous || names {
 			b.WriteString(" " + Quote(s.Name))
 		}
@@ -271,3 +273,15 @@ func render(name string, secs []Section, header, names bool) []byte {
 // gives back the same sections, except that anonymous sections get fresh
 // cfg names.
 func Render(name string, secs []Section) []byte { return render(name, secs, false, false) }
+
+// Render is the canonical text `uci commit` would write for this package.
+func (p *Package) Render() string { return string(p.Export(false, false)) }
+
+// renderType writes a type the way uci export does (unquoted), except that a
+// type uci's own parser would misread is quoted.
+func renderType(t string) string {
+	if strings.ContainsAny(t, "'\"\\#;") {
+		return Quote(t)
+	}
+	return t
+}

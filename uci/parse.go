@@ -48,6 +48,7 @@ type stmt struct {
 	end   int    // file offset just past the last byte of its last argument
 	semi  int    // file offset of a ';' that ends the command, or -1
 	name  string // option name (option/list)
+	value string // option/list value
 	sec   *section
 }
 
@@ -100,6 +101,7 @@ type parser struct {
 	line   int
 
 	secs    []*section
+	byName  map[string]*section
 	cur     *section
 	nsect   int // libuci's per-package section counter
 	stmts   []*stmt
@@ -116,18 +118,31 @@ func (p *parser) fail(reason string) {
 	panic(parseAbort{&ParseError{Package: p.pkgName, Reason: reason, Line: p.line, Byte: p.pos, Offset: off}})
 }
 
-func (p *parser) grow(n int) {
-	for p.bufsz < n {
+// double is libuci's "bufsz *= 2". The size is only bookkeeping here: it
+// decides how many bytes each fgets may read, and it is capped once it is
+// larger than any line could be (libuci would run out of memory long before
+// on the inputs where that matters: lines cut by many NUL bytes).
+func (p *parser) double() {
+	if p.bufsz < 1<<40 {
 		p.bufsz *= 2
 	}
-	if len(p.buf) < p.bufsz {
-		nb := make([]byte, p.bufsz)
-		copy(nb, p.buf)
-		p.buf = nb
-		no := make([]int, p.bufsz)
-		copy(no, p.orig)
-		p.orig = no
+}
+
+// ensure makes the physical buffer hold at least n bytes.
+func (p *parser) ensure(n int) {
+	if len(p.buf) >= n {
+		return
 	}
+	c := 2 * len(p.buf)
+	if c < n {
+		c = n
+	}
+	nb := make([]byte, c)
+	copy(nb, p.buf)
+	p.buf = nb
+	no := make([]int, c)
+	copy(no, p.orig)
+	p.orig = no
 }
 
 func (p *parser) at(i int) byte {
@@ -146,8 +161,13 @@ func (p *parser) fgets(ofs, n int) bool {
 		p.eof = true
 		return false
 	}
+	max := n - 1
+	if rem := len(p.src) - p.rd; max > rem {
+		max = rem
+	}
+	p.ensure(ofs + max + 1)
 	i := 0
-	for i < n-1 && p.rd < len(p.src) {
+	for i < max {
 		c := p.src[p.rd]
 		p.buf[ofs+i] = c
 		p.orig[ofs+i] = p.rd
@@ -169,17 +189,16 @@ func (p *parser) fgets(ofs, n int) bool {
 func (p *parser) getln(offset int) {
 	if p.buf == nil {
 		p.bufsz = lineBuf
-		p.grow(lineBuf)
+		p.ensure(lineBuf)
 	}
 	if offset >= p.bufsz-1 {
-		p.grow(p.bufsz * 2)
+		p.double()
 	}
 	ofs := offset
 	for {
+		p.ensure(ofs + 1)
 		p.buf[ofs] = 0
-		if ofs < len(p.orig) {
-			p.orig[ofs] = p.rd
-		}
+		p.orig[ofs] = p.rd
 		if !p.fgets(ofs, p.bufsz-ofs) || p.buf[ofs] == 0 {
 			return
 		}
@@ -193,7 +212,7 @@ func (p *parser) getln(offset int) {
 			p.line++
 			return
 		}
-		p.grow(p.bufsz * 2)
+		p.double()
 	}
 }
 
@@ -401,12 +420,17 @@ func (p *parser) curStrLen() int {
 }
 
 func (p *parser) lookupSection(name string) *section {
-	for _, s := range p.secs {
-		if s.name == name {
-			return s
-		}
+	return p.byName[name]
+}
+
+func (p *parser) addSection(s *section) {
+	if p.byName == nil {
+		p.byName = map[string]*section{}
 	}
-	return nil
+	if _, dup := p.byName[s.name]; !dup {
+		p.byName[s.name] = s
+	}
+	p.secs = append(p.secs, s)
 }
 
 // djb2 over C (signed) chars, as libuci's uci_fixup_section does.
@@ -436,7 +460,7 @@ func (p *parser) parseConfig(st *stmt) {
 		p.nsect++
 		s := &section{typ: typ, anon: true}
 		s.name = fmt.Sprintf("cfg%02x%04x", p.nsect, djbHash(typ)&0xffff)
-		p.secs = append(p.secs, s)
+		p.addSection(s)
 		p.cur = s
 	} else {
 		s := p.lookupSection(name)
@@ -447,7 +471,7 @@ func (p *parser) parseConfig(st *stmt) {
 		} else {
 			p.nsect++
 			s = &section{name: name, typ: typ}
-			p.secs = append(p.secs, s)
+			p.addSection(s)
 		}
 		p.cur = s
 	}
@@ -471,6 +495,7 @@ func (p *parser) parseOption(st *stmt, list bool) {
 	s := p.cur
 	st.sec = s
 	st.name = name
+	st.value = value
 	s.stmts = append(s.stmts, st)
 	o := s.option(name)
 	if list {
