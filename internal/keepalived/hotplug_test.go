@@ -148,7 +148,7 @@ func TestHotplugScript(t *testing.T) {
 	t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
 
 	runScript("ACTION=NOTIFY", "TYPE=INSTANCE", "NAME=GW") // generic: skipped
-	runScript("ACTION=startup")                             // not a state: skipped
+	runScript("ACTION=startup")                            // not a state: skipped
 	runScript("ACTION=NOTIFY_MASTER", "TYPE=INSTANCE", "NAME=GW")
 	runScript("ACTION=NOTIFY_FAULT", "TYPE=INSTANCE", "NAME=GW")
 	want := "hotplug keepalived|NOTIFY_MASTER|INSTANCE|GW\nhotplug keepalived|NOTIFY_FAULT|INSTANCE|GW\n"

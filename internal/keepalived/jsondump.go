@@ -74,7 +74,7 @@ type DumpVIP struct {
 
 // InstanceStats are the per-instance counters of the dump.
 type InstanceStats struct {
-	AdvertRcvd, AdvertSent, BecomeMaster, ReleaseMaster          uint64
+	AdvertRcvd, AdvertSent, BecomeMaster, ReleaseMaster         uint64
 	PacketLenErr, AdvertIntervalErr, IPTTLErr, InvalidTypeRcvd  uint64
 	AddrListErr, InvalidAuthType, AuthTypeMismatch, AuthFailure uint64
 	PriZeroRcvd, PriZeroSent                                    uint64

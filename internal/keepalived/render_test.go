@@ -220,7 +220,9 @@ func TestRenderRejects(t *testing.T) {
 		{"bad router id", func(s *Spec) { s.RouterID = "a b" }, "router_id"},
 		{"startup delay negative", func(s *Spec) { s.StartupDelay = -time.Second }, "startup_delay"},
 		{"garp repeat 0", func(s *Spec) { s.GARP = &GARP{MasterRepeat: 0, MasterRefreshRepeat: 1} }, "master_repeat: must be 1..255"},
-		{"garp delay fraction", func(s *Spec) { s.GARP = &GARP{MasterDelay: 1500 * time.Millisecond, MasterRepeat: 1, MasterRefreshRepeat: 1} }, "master_delay"},
+		{"garp delay fraction", func(s *Spec) {
+			s.GARP = &GARP{MasterDelay: 1500 * time.Millisecond, MasterRepeat: 1, MasterRefreshRepeat: 1}
+		}, "master_delay"},
 		{"bad name", func(s *Spec) { s.Instances[0].Name = "G W" }, `instance "G W": name`},
 		{"empty name", func(s *Spec) { s.Instances[0].Name = "" }, "instance 0: name"},
 		{"no interface", func(s *Spec) { s.Instances[0].Interface = "" }, "interface: must be 1..15"},
