@@ -1,0 +1,22 @@
+# Stub of OpenWrt's rules.mk for make -n tests (see README.md).
+INCLUDE_DIR:=$(TOPDIR)/include
+SCRIPT_DIR:=$(TOPDIR)/scripts
+ARCH?=mipsel
+CPU_TYPE?=24kc
+ARCH_PACKAGES?=mipsel_24kc
+BUILD_DIR:=$(TOPDIR)/build_dir/target-$(ARCH_PACKAGES)_musl
+STAGING_DIR:=$(TOPDIR)/staging_dir/target-$(ARCH_PACKAGES)_musl
+TMP_DIR:=$(TOPDIR)/tmp
+DL_DIR:=$(TOPDIR)/dl
+TARGET_CC:=$(ARCH)-openwrt-linux-musl-gcc
+TARGET_CFLAGS:=-Os -pipe
+TARGET_LDFLAGS:=-L$(STAGING_DIR)/usr/lib -znow -zrelro
+CONFIG_PKG_ASLR_PIE_ALL:=y
+INSTALL_DIR:=install -d -m0755
+INSTALL_BIN:=install -m0755
+INSTALL_DATA:=install -m0644
+INSTALL_CONF:=install -m0600
+CP:=cp -fpR
+comma:=,
+empty:=
+space:=$(empty) $(empty)
