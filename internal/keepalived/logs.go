@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
+	"time"
 )
 
 // Severity ranks a known log line. keepalived logs everything at
@@ -251,6 +252,7 @@ func (s LogSource) Read(ctx context.Context) ([]LogLine, error) {
 	case LogFromLogread, LogFromJournal:
 		argv := s.Argv()
 		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd.WaitDelay = time.Second
 		var out, stderr bytes.Buffer
 		cmd.Stdout = &limitedBuffer{b: &out, max: maxLogBytes}
 		cmd.Stderr = &limitedBuffer{b: &stderr, max: 4096}
