@@ -223,7 +223,7 @@ func (p *Package) sectionIndent(s *section) string {
 	return ind
 }
 
-func optLine(name, v string) string { return "option " + name + " " + Quote(v) }
+func optLine(name, v string) string  { return "option " + name + " " + Quote(v) }
 func listLine(name, v string) string { return "list " + name + " " + Quote(v) }
 
 func (p *Package) want(f func(secs []Section)) []Section {

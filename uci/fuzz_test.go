@@ -64,7 +64,9 @@ func FuzzParse(f *testing.F) {
 			edits = append(edits,
 				func(p *Package) error { return p.Delete(secs[0].Name, o.Name) },
 				func(p *Package) error { return p.Set(secs[0].Name, o.Name, "changed") },
-				func(p *Package) error { return p.SetList(secs[0].Name, o.Name, append([]string{"new"}, o.Values[1:]...)) },
+				func(p *Package) error {
+					return p.SetList(secs[0].Name, o.Name, append([]string{"new"}, o.Values[1:]...))
+				},
 			)
 		}
 		for _, e := range edits {
