@@ -222,3 +222,19 @@ func fmtDur(d time.Duration) string {
 	}
 	return d.Round(time.Millisecond).String()
 }
+
+// returnExpectation is the time this node needs to take the VIP back when
+// nobody took it over: with no master advertising, its Master_Down_Timer
+// runs out after Master_Down_Interval(its priority), preempt or not
+// (RFC 3768 §6.4.2).
+func returnExpectation(p Plan) Expectation {
+	slack := p.Slack
+	if slack <= 0 {
+		slack = DefaultSlack(p.AdvertInterval)
+	}
+	return Expectation{
+		Expected: MasterDownInterval(p.Version, p.Local.Priority, p.AdvertInterval), Slack: slack,
+		Rule: fmt.Sprintf("no master: Master_Down_Interval = 3 × %s + Skew_Time(priority %d) (RFC %s §6.1, §6.4.2)",
+			fmtDur(p.AdvertInterval), p.Local.Priority, rfc(p.Version)),
+	}
+}

@@ -319,18 +319,17 @@ func comparePrecheck(ps *problems, in Intent, f Facts) {
 	var others []string
 	peerAnswers := false
 	for _, a := range f.VIPAnswers {
-		if !p.isVIP(a.IP) || a.MAC == p.Local.MAC {
+		if !p.isVIP(a.IP) || a.MAC == p.Local.MAC || a.MAC.IsZero() {
 			continue
 		}
-		if !in.Peer.MAC.IsZero() && a.MAC == in.Peer.MAC {
+		if a.MAC == in.Peer.MAC || (in.Peer.MAC.IsZero() && localHolds) {
+			// The peer, or, with its MAC unknown, most likely the peer.
 			peerAnswers = true
 			continue
 		}
-		if localHolds || (!in.Peer.MAC.IsZero() && a.MAC != in.Peer.MAC) {
-			others = append(others, fmt.Sprintf("%s is-at %s", a.IP, a.MAC))
-		}
+		others = append(others, fmt.Sprintf("%s is-at %s", a.IP, a.MAC))
 	}
-	if len(others) > 0 && !(localHolds && in.Peer.MAC.IsZero()) {
+	if len(others) > 0 {
 		ps.add(api.VIPAddressConflict, api.SeverityError, "vip", "answered by this node or its peer only", strings.Join(others, ", "),
 			"another host answers ARP for the VIP", fixVIPConflict, others...)
 	}
@@ -339,7 +338,7 @@ func comparePrecheck(ps *problems, in Intent, f Facts) {
 	case DirHandover:
 		// Both nodes hold the VIP or both advertise: split brain.
 		peerMaster := havePeerAdvert && pa.Priority > 0
-		if peerAnswers || peerMaster || (len(others) > 0 && in.Peer.MAC.IsZero()) {
+		if peerAnswers || peerMaster {
 			var ev []string
 			ev = append(ev, fmt.Sprintf("this node holds %s (netlink) in state %s", vipList(p.VIPs), f.LocalState))
 			if peerMaster {
@@ -514,7 +513,14 @@ func compareRestore(ps *problems, in Intent, o Observed) {
 		ps.add(CodeTimeout, api.SeverityWarning, "fault", "keepalived FAULT after resume", "no FAULT line",
 			"keepalived did not report FAULT after it was resumed with the drift track file set; the restore went on", nil)
 	}
-	if o.Trigger.IsZero() || !newHolderHeld(in, o) || o.Aborted != "" || !o.Restored {
+	if o.Trigger.IsZero() || o.Aborted != "" || !o.Restored {
+		return
+	}
+	if !newHolderHeld(in, o) {
+		if in.Direction == DirHandover && o.Reached >= PhaseFailback && !o.Failback.Seen() {
+			ps.add(CodeVIPNotHeld, api.SeverityError, "vip", "back on this node", "not seen",
+				"nobody took the VIP over and it did not come back here after the undo: the clients have no gateway", fixWaitForHolder)
+		}
 		return
 	}
 	b := in.Budgets

@@ -40,6 +40,8 @@ func (p Phase) String() string {
 	return fmt.Sprintf("Phase(%d)", uint8(p))
 }
 
+func (p Phase) after(q Phase) bool { return p > q }
+
 // apiWord maps the phase to internal/api's "verify_phase" vocabulary.
 func (p Phase) apiWord() string {
 	switch p {
@@ -549,6 +551,14 @@ func (s *State) enqueue(a Action, role opRole) {
 	s.queue = append(s.queue, queued{op: op, role: role})
 }
 
+// requeueFront puts op back at the head of the queue with a fresh ID.
+func (s *State) requeueFront(op Op) {
+	rest := s.queue
+	s.queue = nil
+	s.enqueue(op, rolePlain)
+	s.queue = append(s.queue, rest...)
+}
+
 // issue sends the next queued op, or, when nothing is queued or in
 // flight, moves the phase on.
 func (s *State) issue(now time.Time) []Action {
@@ -616,6 +626,12 @@ func (s *State) opFailed(q queued, d Done, now time.Time) []Action {
 	switch s.phase {
 	case PhaseSwitch:
 		s.obs.SwitchErr = msg
+		if _, ok := q.op.(SaveJournal); ok && !s.obs.Reached.after(PhaseSwitch) && !s.triggerIssued {
+			// The journal was not written, so the change it announced was
+			// never issued: nothing to undo.
+			s.changes = Changes{}
+			s.journal = false
+		}
 		acts := s.setStep(now, s.switchStepName(), api.StepFail, msg)
 		return append([]Action{acts}, s.startRestore(now)...)
 	case PhaseRestore:
@@ -630,6 +646,9 @@ func (s *State) opFailed(q queued, d Done, now time.Time) []Action {
 		if s.retries > maxRetries {
 			return s.finish(now)
 		}
+		// Retry the same undo first: the order of undos matters (a paused
+		// keepalived must see the drift track file set before it resumes).
+		s.requeueFront(q.op)
 		s.retryWait = true
 		return []Action{s.startTimer(TimerRetry, retryDelay)}
 	case PhasePrecheck, PhaseObserve, PhaseFailback, PhaseDone:
@@ -769,11 +788,18 @@ func (s *State) afterRestore(now time.Time) []Action {
 	}
 	acts := []Action{s.setStep(now, name, api.StepOK, "every change undone")}
 	held := newHolderHeld(s.intent, s.obs)
-	if s.recovered || s.obs.Aborted != "" || !held {
+	returning := !held && s.intent.Direction == DirHandover && !s.obs.Trigger.IsZero()
+	if s.recovered || s.obs.Aborted != "" || (!held && !returning) {
 		acts = append(acts, s.setStep(now, "failback", api.StepSkip, "no switch to fail back from"))
 		return append(acts, s.finish(now)...)
 	}
-	if !s.intent.Budgets.FailbackExpected {
+	if returning {
+		// Nobody took over: this node must take the VIP back by itself,
+		// after its Master_Down_Interval (no master is advertising).
+		s.intent.Budgets.Failback = returnExpectation(s.plan)
+		s.intent.Budgets.FailbackExpected = true
+		s.intent.Budgets.FailbackWhyNot = ""
+	} else if !s.intent.Budgets.FailbackExpected {
 		acts = append(acts, s.setStep(now, "failback", api.StepSkip, s.intent.Budgets.FailbackWhyNot))
 		return append(acts, s.finish(now)...)
 	}
@@ -816,11 +842,6 @@ func (s *State) finish(now time.Time) []Action {
 	s.queue = nil
 	s.awaitFault = false
 	s.retryWait = false
-	if s.obs.Reached < PhaseRestore && s.phase == PhaseDone && !s.changes.Empty() {
-		// Cannot happen: changes are only made after pre-check and every
-		// path from there goes through the restore.
-		panic("drift: finish with changes outside the restore")
-	}
 	if !s.changes.Empty() && s.obs.RestoreErr == "" {
 		s.obs.RestoreErr = "gave up"
 	}
@@ -937,7 +958,7 @@ func (s *State) onEvidence(in Input, now time.Time) []Action {
 			if dir == DirHandover {
 				s.obs.MasterAdvert.set(in.At, "advert", txt)
 				s.obs.VIPAdded.set(in.At, "advert", "the peer advertises as MASTER")
-			} else if s.obs.LocalMaster.Seen() && in.At.Sub(s.obs.LocalMaster.At) > s.splitGrace() {
+			} else if ref := s.tookOver(); !ref.IsZero() && in.At.Sub(ref) > s.splitGrace() {
 				s.splitEvidence(fmt.Sprintf("+%d ms: %s, after this node became MASTER", msSince(s.obs.Trigger, in.At), txt))
 			}
 		case restoring && dir == DirTakeover:
@@ -965,14 +986,14 @@ func (s *State) onEvidence(in Input, now time.Time) []Action {
 		case switchWindow && dir == DirHandover && s.isPeerMAC(in.MAC):
 			s.obs.ARPAnswer.set(in.At, "arp", txt)
 			s.obs.VIPAdded.set(in.At, "arp", "the peer answers for the VIP")
-		case switchWindow && dir == DirTakeover && s.isPeerMAC(in.MAC) && s.obs.VIPAdded.Seen() &&
-			in.At.Sub(s.obs.VIPAdded.At) > s.splitGrace():
+		case switchWindow && dir == DirTakeover && s.isPeerMAC(in.MAC) && !s.tookOver().IsZero() &&
+			in.At.Sub(s.tookOver()) > s.splitGrace():
 			s.splitEvidence(fmt.Sprintf("+%d ms: %s, after this node took the VIP", msSince(s.obs.Trigger, in.At), txt))
 		case restoring && dir == DirTakeover && s.isPeerMAC(in.MAC):
 			s.obs.Failback.set(in.At, "arp", txt)
 		}
 	case KeepalivedEvent:
-		if switchWindow && !s.obs.Trigger.IsZero() || switchWindow && s.triggerIssued {
+		if switchWindow {
 			if in.RxLowerPri {
 				s.obs.RxLowerPri++
 			} else if in.State == StateMaster && dir == DirTakeover {
@@ -1004,6 +1025,19 @@ func (s *State) isPeerMAC(m MAC) bool {
 	return m == s.intent.Peer.MAC
 }
 
+// tookOver is when this node became master in a takeover: its FIFO MASTER
+// line or its VIP, whichever came first; zero before.
+func (s *State) tookOver() time.Time {
+	a, b := s.obs.LocalMaster.At, s.obs.VIPAdded.At
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero() || a.Before(b):
+		return a
+	}
+	return b
+}
+
 func (s *State) splitEvidence(line string) {
 	if len(s.obs.SplitBrain) < maxEvidence {
 		s.obs.SplitBrain = append(s.obs.SplitBrain, line)
@@ -1015,11 +1049,14 @@ func (s *State) splitEvidence(line string) {
 func (s *State) endSettle() {
 	s.settling = false
 	if s.intent.Direction == DirTakeover && len(s.obs.SplitBrain) == 0 && s.obs.VIPAdded.Seen() {
-		at := s.lastPeer
-		if at.IsZero() || at.Before(s.obs.Trigger) {
-			at = s.obs.VIPAdded.At
+		// The peer steps down when it hears this node's first MASTER
+		// advert (RFC 3768 §6.4.3), sent on taking over; if it advertised
+		// later than that, it released no earlier than its last advert.
+		at := s.tookOver()
+		if s.lastPeer.After(at) {
+			at = s.lastPeer
 		}
-		s.obs.VIPRemoved.set(at, "advert", "the peer went silent (last advert or takeover); it stopped answering for the VIP")
+		s.obs.VIPRemoved.set(at, "advert", "the peer stepped down: no advert or ARP answer from it after this node took over")
 	}
 }
 
