@@ -275,6 +275,10 @@ type VerifyStartReply struct {
 }
 
 // VerifyRun is the reply of verify_status: one run, in progress or done.
+// When no run exists yet, verify_status without an id answers status 0 with
+// an empty ID (not NOT_FOUND: through LuCI's ucode proxy a missing ubus
+// object is also status 4, and the page must tell the two apart); an
+// unknown id gets RUN_NOT_FOUND.
 type VerifyRun struct {
 	Schema int    `json:"schema"`
 	ID     string `json:"id"`
