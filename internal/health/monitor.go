@@ -161,7 +161,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		results, starts := m.round(ctx)
-		if ctx.Err() != nil {
+		if ended(ctx) {
 			return nil // results of a cancelled round say nothing
 		}
 		m.evaluate(results, starts)
@@ -171,6 +171,16 @@ func (m *Monitor) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// ended reports whether ctx is done or past its deadline: a socket
+// deadline set from ctx can fire before ctx's own timer marks it done.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // round runs every check once, concurrently, and waits for all.
