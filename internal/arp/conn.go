@@ -158,7 +158,7 @@ func Probe(ctx context.Context, ifname string, ip netip.Addr, timeout time.Durat
 				return nil, fmt.Errorf("arp: probe %v: %w", ip, sendErr)
 			}
 			if ctx.Err() == context.DeadlineExceeded {
-				return nil, fmt.Errorf("arp: probe %v on %s: %w within %v", ip, ifname, ErrNoAnswer, timeout)
+				return nil, fmt.Errorf("probe %v on %s within %v: %w", ip, ifname, timeout, ErrNoAnswer)
 			}
 			return nil, err
 		}
