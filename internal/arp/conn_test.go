@@ -42,7 +42,9 @@ func TestProbe(t *testing.T) {
 		var mac net.HardwareAddr
 		var err error
 		start := time.Now()
-		a.do(t, func() { mac, err = Probe(context.Background(), "eth0", netip.MustParseAddr(tt.ip), 600*time.Millisecond) })
+		a.do(t, func() {
+			mac, err = Probe(context.Background(), "eth0", netip.MustParseAddr(tt.ip), 600*time.Millisecond)
+		})
 		if !errors.Is(err, tt.wantErr) || mac.String() != tt.want.String() {
 			t.Errorf("Probe(%s) = %v, %v; want %v, %v", tt.ip, mac, err, tt.want, tt.wantErr)
 		}
