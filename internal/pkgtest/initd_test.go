@@ -85,7 +85,7 @@ func concat(parts ...[]string) []string {
 }
 
 func TestInitScript(t *testing.T) {
-	validate := "uci_load_validate|floatgw|floatgw|main|start_floatgw|enabled:bool:0"
+	validate := "uci_load_validate|floatgw|floatgw|main|start_floatgw|enabled:bool:1"
 	tests := []struct {
 		name       string
 		env        map[string]string
@@ -127,7 +127,7 @@ func TestInitScript(t *testing.T) {
 			want: []string{
 				"procd_add_reload_trigger|floatgw",
 				"procd_add_validation|validate_floatgw_section",
-				"uci_load_validate|floatgw|floatgw|||enabled:bool:0",
+				"uci_load_validate|floatgw|floatgw|||enabled:bool:1",
 				"service_triggers|rc=0",
 			},
 		},
@@ -135,7 +135,7 @@ func TestInitScript(t *testing.T) {
 			name:  "reload with a valid config: procd compares (and sends HUP)",
 			env:   map[string]string{"STUB_ENABLED": "1"},
 			funcs: []string{"reload_service"},
-			want: concat([]string{"uci_load_validate|floatgw|floatgw|main|reload_floatgw|enabled:bool:0",
+			want: concat([]string{"uci_load_validate|floatgw|floatgw|main|reload_floatgw|enabled:bool:1",
 				"floatgw|validate", "rc.common-start", validate, "floatgw|validate"},
 				wantInstance, []string{"reload_service|rc=0"}),
 		},
@@ -143,7 +143,7 @@ func TestInitScript(t *testing.T) {
 			name:  "reload with an invalid config: running daemon left alone",
 			env:   map[string]string{"STUB_ENABLED": "1", "STUB_VALIDATE": "1"},
 			funcs: []string{"reload_service"},
-			want: []string{"uci_load_validate|floatgw|floatgw|main|reload_floatgw|enabled:bool:0",
+			want: []string{"uci_load_validate|floatgw|floatgw|main|reload_floatgw|enabled:bool:1",
 				"floatgw|validate",
 				`logger|-t|floatgw|-p|daemon.err|invalid configuration, not (re)started: floatgw.main.vip: not an IPv4 address, got "10.0.0"`,
 				"reload_service|rc=1"},
@@ -153,7 +153,7 @@ func TestInitScript(t *testing.T) {
 			name:  "reload after disabling: no instance, so procd stops the daemon",
 			env:   map[string]string{"STUB_ENABLED": "0", "STUB_VALIDATE": "1"},
 			funcs: []string{"reload_service"},
-			want: []string{"uci_load_validate|floatgw|floatgw|main|reload_floatgw|enabled:bool:0",
+			want: []string{"uci_load_validate|floatgw|floatgw|main|reload_floatgw|enabled:bool:1",
 				"rc.common-start", validate, "reload_service|rc=0"},
 		},
 		{

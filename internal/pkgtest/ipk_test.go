@@ -1,0 +1,576 @@
+package pkgtest
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"debug/elf"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// testEpoch is the SOURCE_DATE_EPOCH the packages are built with.
+const testEpoch = 1763700000
+
+// The architectures of "make ipk", with the Go settings the Makefile uses.
+var ipkArches = []struct {
+	name, goarch, env string
+	machine           elf.Machine
+}{
+	{"mipsel_24kc", "mipsle", "GOMIPS=softfloat", elf.EM_MIPS},
+	{"mips_24kc", "mips", "GOMIPS=softfloat", elf.EM_MIPS},
+	{"arm_cortex-a7_neon-vfpv4", "arm", "GOARM=7", elf.EM_ARM},
+	{"aarch64_generic", "arm64", "", elf.EM_AARCH64},
+	{"x86_64", "amd64", "", elf.EM_X86_64},
+}
+
+// built is the result of building every package once for all tests.
+type built struct {
+	skip    string            // reason to skip the package tests, if any
+	tool    string            // the scripts/ipk binary
+	bins    map[string]string // arch → floatgw binary
+	ipks    map[string]string // arch (or "all") → .ipk
+	version string            // PKG_VERSION-PKG_RELEASE of the feed Makefile
+}
+
+var (
+	buildOnce sync.Once
+	theBuild  built
+	workDir   string
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	workDir, err = os.MkdirTemp("", "floatgw-pkgtest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(workDir)
+	os.Exit(code)
+}
+
+func goBuild(root, out, pkg string, env []string, flags ...string) ([]byte, error) {
+	args := append([]string{"build", "-o", out}, flags...)
+	args = append(args, pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
+	return cmd.CombinedOutput()
+}
+
+// runIPK runs the package builder and returns its stdout, or its error
+// output as an error.
+func runIPK(tool, root string, args ...string) (string, error) {
+	cmd := exec.Command(tool, append([]string{"-root", root}, args...)...)
+	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH="+strconv.Itoa(testEpoch))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%v: %s", err, stderr.String())
+	}
+	return string(out), nil
+}
+
+// buildAll builds scripts/ipk, the real floatgw for every architecture
+// (as "make ipk" does: static, cgo off, -tags openwrt, stripped) and every
+// package. The packaging tests skip loudly when cmd/floatgw does not build.
+func buildAll(t *testing.T) *built {
+	t.Helper()
+	buildOnce.Do(func() {
+		b := &theBuild
+		root := repoRoot(t)
+		b.tool = filepath.Join(workDir, "ipk")
+		if out, err := goBuild(root, b.tool, "./scripts/ipk", nil); err != nil {
+			b.skip = "FAILED to build scripts/ipk: " + string(out)
+			return
+		}
+		v, err := feedVersion(filepath.Join(root, "openwrt-feed/floatgw/Makefile"))
+		if err != nil {
+			b.skip = "FAILED: " + err.Error()
+			return
+		}
+		b.version = v
+		b.bins, b.ipks = map[string]string{}, map[string]string{}
+		for _, a := range ipkArches {
+			bin := filepath.Join(workDir, "floatgw-"+a.name)
+			env := []string{"GOOS=linux", "GOARCH=" + a.goarch, "CGO_ENABLED=0"}
+			if a.env != "" {
+				env = append(env, a.env)
+			}
+			out, err := goBuild(root, bin, "./cmd/floatgw", env,
+				"-trimpath", "-tags", "openwrt", "-ldflags", "-s -w -X main.version="+v)
+			if err != nil {
+				b.skip = "SKIPPED: ./cmd/floatgw does not build for " + a.name + ", so there is nothing to package:\n" + string(out)
+				return
+			}
+			b.bins[a.name] = bin
+		}
+		out := filepath.Join(workDir, "dist")
+		for _, a := range ipkArches {
+			if _, err := runIPK(b.tool, root, "-arch", a.name, "-bin", b.bins[a.name], "-out", out); err != nil {
+				b.skip = "FAILED: ipk " + a.name + ": " + err.Error()
+				return
+			}
+			b.ipks[a.name] = filepath.Join(out, "floatgw_"+v+"_"+a.name+".ipk")
+		}
+		if _, err := runIPK(b.tool, root, "-pkg", "luci-app-floatgw", "-out", out); err != nil {
+			b.skip = "FAILED: ipk luci-app-floatgw: " + err.Error()
+			return
+		}
+		lv, err := feedVersion(filepath.Join(root, "openwrt-feed/luci-app-floatgw/Makefile"))
+		if err != nil {
+			b.skip = "FAILED: " + err.Error()
+			return
+		}
+		b.ipks["all"] = filepath.Join(out, "luci-app-floatgw_"+lv+"_all.ipk")
+	})
+	if theBuild.skip != "" {
+		if strings.HasPrefix(theBuild.skip, "FAILED") {
+			t.Fatal(theBuild.skip)
+		}
+		t.Skip(theBuild.skip)
+	}
+	return &theBuild
+}
+
+var feedVarRE = regexp.MustCompile(`(?m)^(PKG_VERSION|PKG_RELEASE):=(\S+)$`)
+
+func feedVersion(makefile string) (string, error) {
+	b, err := os.ReadFile(makefile)
+	if err != nil {
+		return "", err
+	}
+	vars := map[string]string{}
+	for _, m := range feedVarRE.FindAllStringSubmatch(string(b), -1) {
+		vars[m[1]] = m[2]
+	}
+	if vars["PKG_VERSION"] == "" || vars["PKG_RELEASE"] == "" {
+		return "", fmt.Errorf("%s: PKG_VERSION or PKG_RELEASE missing", makefile)
+	}
+	return vars["PKG_VERSION"] + "-" + vars["PKG_RELEASE"], nil
+}
+
+// entry is one tar member as the tests look at it.
+type entry struct {
+	Name string
+	Type byte
+	Mode int64
+	Data []byte
+}
+
+// untar reads a gzip'ed tar and checks the properties every member of an
+// ipk has: owner 0:0 with no names, mtime = the build's epoch.
+func untar(t *testing.T, what string, gz []byte) []entry {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if zr.Name != "" || !zr.ModTime.IsZero() {
+		t.Errorf("%s: gzip header has name %q / time %v, want neither (gzip -n)", what, zr.Name, zr.ModTime)
+	}
+	tr := tar.NewReader(zr)
+	var out []entry
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" {
+			t.Errorf("%s: %s owned by %d(%q):%d(%q), want 0:0", what, h.Name, h.Uid, h.Uname, h.Gid, h.Gname)
+		}
+		if !h.ModTime.Equal(time.Unix(testEpoch, 0)) {
+			t.Errorf("%s: %s mtime %v, want %v", what, h.Name, h.ModTime, time.Unix(testEpoch, 0))
+		}
+		if h.Format&tar.FormatGNU == 0 {
+			t.Errorf("%s: %s is not a GNU tar header (%v)", what, h.Name, h.Format)
+		}
+		out = append(out, entry{Name: h.Name, Type: h.Typeflag, Mode: h.Mode, Data: data})
+	}
+	return out
+}
+
+func gunzip(t *testing.T, gz []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// ipk is an unpacked package.
+type ipk struct {
+	data, control []entry
+	dataTarLen    int
+}
+
+func (p *ipk) file(name string) (entry, bool) {
+	for _, e := range append(append([]entry(nil), p.data...), p.control...) {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return entry{}, false
+}
+
+// unpack checks the outer container exactly as OpenWrt's ipkg-build makes
+// it and returns the members.
+func unpack(t *testing.T, name string) *ipk {
+	t.Helper()
+	raw, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outer := untar(t, filepath.Base(name), raw)
+	var names []string
+	for _, e := range outer {
+		names = append(names, e.Name)
+		if e.Type != tar.TypeReg || e.Mode != 0o644 {
+			t.Errorf("outer member %s: type %c mode %o, want a regular file 0644", e.Name, e.Type, e.Mode)
+		}
+	}
+	if diff := cmp.Diff([]string{"./debian-binary", "./data.tar.gz", "./control.tar.gz"}, names); diff != "" {
+		t.Fatalf("outer members (-want +got):\n%s", diff)
+	}
+	if string(outer[0].Data) != "2.0\n" {
+		t.Errorf("debian-binary = %q, want %q", outer[0].Data, "2.0\n")
+	}
+	return &ipk{
+		data:       untar(t, "data.tar.gz", outer[1].Data),
+		control:    untar(t, "control.tar.gz", outer[2].Data),
+		dataTarLen: len(gunzip(t, outer[1].Data)),
+	}
+}
+
+// listing is "name type mode" per member, the form the expectations use.
+func listing(es []entry) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, fmt.Sprintf("%s %c %04o", e.Name, e.Type, e.Mode))
+	}
+	return out
+}
+
+// controlFields parses a control file; Description keeps its continuation lines.
+func controlFields(t *testing.T, text string) (map[string]string, []string) {
+	t.Helper()
+	fields := map[string]string{}
+	var order []string
+	var last string
+	for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		if strings.HasPrefix(l, " ") && last != "" {
+			fields[last] += "\n" + l
+			continue
+		}
+		k, v, ok := strings.Cut(l, ": ")
+		if !ok {
+			t.Fatalf("control line %q is not \"Key: value\"", l)
+		}
+		if _, dup := fields[k]; dup {
+			t.Errorf("control field %s twice", k)
+		}
+		fields[k], last = v, k
+		order = append(order, k)
+	}
+	return fields, order
+}
+
+func readRepo(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// keepalivedHotplug lists scripts/hotplug/keepalived/NN-name, the other
+// forwarder the package must carry.
+func keepalivedHotplug(t *testing.T) []string {
+	t.Helper()
+	ents, err := os.ReadDir(filepath.Join(repoRoot(t), "scripts/hotplug/keepalived"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		if e.Type().IsRegular() && regexp.MustCompile(`^[0-9]+-`).MatchString(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) == 0 {
+		t.Fatal("scripts/hotplug/keepalived has no NN-name script")
+	}
+	return names
+}
+
+func TestFloatgwIPK(t *testing.T) {
+	b := buildAll(t)
+
+	wantList := []string{
+		"./ 5 0755",
+		"./etc/ 5 0755",
+		"./etc/config/ 5 0755",
+		"./etc/config/floatgw 0 0600",
+		"./etc/hotplug.d/ 5 0755",
+		"./etc/hotplug.d/iface/ 5 0755",
+		"./etc/hotplug.d/iface/50-floatgw 0 0644",
+		"./etc/hotplug.d/keepalived/ 5 0755",
+	}
+	wantFiles := map[string][]byte{
+		"./etc/config/floatgw":             readRepo(t, "internal/config/floatgw.conf"),
+		"./etc/hotplug.d/iface/50-floatgw": readRepo(t, "scripts/hotplug/iface/50-floatgw"),
+		"./etc/init.d/floatgw":             readRepo(t, "initd/floatgw"),
+		"./etc/uci-defaults/80_floatgw":    readRepo(t, "scripts/uci-defaults/80_floatgw"),
+		"./postinst":                       readRepo(t, "scripts/ipk/control/floatgw.postinst"),
+		"./prerm":                          readRepo(t, "scripts/ipk/control/floatgw.prerm"),
+		"./conffiles":                      []byte("/etc/config/floatgw\n"),
+	}
+	for _, n := range keepalivedHotplug(t) {
+		wantList = append(wantList, "./etc/hotplug.d/keepalived/"+n+" 0 0644")
+		wantFiles["./etc/hotplug.d/keepalived/"+n] = readRepo(t, "scripts/hotplug/keepalived/"+n)
+	}
+	wantList = append(wantList,
+		"./etc/init.d/ 5 0755",
+		"./etc/init.d/floatgw 0 0755",
+		"./etc/uci-defaults/ 5 0755",
+		"./etc/uci-defaults/80_floatgw 0 0755",
+		"./usr/ 5 0755",
+		"./usr/sbin/ 5 0755",
+		"./usr/sbin/floatgw 0 0755",
+	)
+	wantControl := []string{"./ 5 0755", "./conffiles 0 0644", "./control 0 0644", "./postinst 0 0755", "./prerm 0 0755"}
+
+	for _, a := range ipkArches {
+		t.Run(a.name, func(t *testing.T) {
+			p := unpack(t, b.ipks[a.name])
+			if diff := cmp.Diff(wantList, listing(p.data)); diff != "" {
+				t.Errorf("data.tar.gz (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(wantControl, listing(p.control)); diff != "" {
+				t.Errorf("control.tar.gz (-want +got):\n%s", diff)
+			}
+			for name, want := range wantFiles {
+				got, ok := p.file(name)
+				if !ok {
+					t.Errorf("%s missing", name)
+				} else if !bytes.Equal(got.Data, want) {
+					t.Errorf("%s differs from its source", name)
+				}
+			}
+			bin, _ := p.file("./usr/sbin/floatgw")
+			wantBin, err := os.ReadFile(b.bins[a.name])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(bin.Data, wantBin) {
+				t.Error("/usr/sbin/floatgw is not the binary that was packed")
+			}
+			f, err := elf.NewFile(bytes.NewReader(bin.Data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Machine != a.machine || f.Type != elf.ET_EXEC {
+				t.Errorf("/usr/sbin/floatgw: %v %v, want a static %v executable", f.Machine, f.Type, a.machine)
+			}
+
+			ctl, _ := p.file("./control")
+			fields, order := controlFields(t, string(ctl.Data))
+			want := map[string]string{
+				"Package":         "floatgw",
+				"Version":         b.version,
+				"Depends":         "libc, keepalived, rpcd",
+				"Source":          "feeds/floatgw/floatgw",
+				"SourceName":      "floatgw",
+				"License":         "Apache-2.0",
+				"Section":         "net",
+				"SourceDateEpoch": strconv.Itoa(testEpoch),
+				"URL":             "https://github.com/floatgw/floatgw",
+				"Maintainer":      fields["Maintainer"],
+				"Architecture":    a.name,
+				"Installed-Size":  strconv.Itoa(p.dataTarLen),
+				"Description":     fields["Description"],
+			}
+			if diff := cmp.Diff(want, fields); diff != "" {
+				t.Errorf("control fields (-want +got):\n%s", diff)
+			}
+			wantOrder := []string{"Package", "Version", "Depends", "Source", "SourceName", "License", "Section",
+				"SourceDateEpoch", "URL", "Maintainer", "Architecture", "Installed-Size", "Description"}
+			if diff := cmp.Diff(wantOrder, order); diff != "" {
+				t.Errorf("control field order (-want +got):\n%s", diff)
+			}
+			if !strings.HasPrefix(fields["Description"], " floatgw ") || !strings.Contains(fields["Description"], "\n ") {
+				t.Errorf("Description %q: want OpenWrt's form (\"Description:  first line\", continuation lines start with a space)", fields["Description"])
+			}
+			if !strings.Contains(fields["Maintainer"], "floatgw") {
+				t.Errorf("Maintainer %q", fields["Maintainer"])
+			}
+			if filepath.Base(b.ipks[a.name]) != "floatgw_"+b.version+"_"+a.name+".ipk" {
+				t.Errorf("file name %s", filepath.Base(b.ipks[a.name]))
+			}
+		})
+	}
+}
+
+func TestLuciIPK(t *testing.T) {
+	b := buildAll(t)
+	root := repoRoot(t)
+	p := unpack(t, b.ipks["all"])
+
+	// Every file of luci-app/htdocs under /www and of luci-app/root under /,
+	// with its parent directories, and nothing else.
+	want := map[string]string{"./": "5 0755"}
+	addDirs := func(name string) {
+		for d := filepath.Dir(strings.TrimPrefix(name, "./")); d != "."; d = filepath.Dir(d) {
+			want["./"+d+"/"] = "5 0755"
+		}
+	}
+	wantData := map[string][]byte{}
+	for _, tree := range []struct{ src, dst string }{{"luci-app/htdocs", "./www"}, {"luci-app/root", "."}} {
+		err := filepath.Walk(filepath.Join(root, tree.src), func(path string, info os.FileInfo, err error) error {
+			if err != nil || info.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(filepath.Join(root, tree.src), path)
+			name := tree.dst + "/" + filepath.ToSlash(rel)
+			mode := "0644"
+			if info.Mode()&0o111 != 0 {
+				mode = "0755"
+			}
+			want[name] = "0 " + mode
+			addDirs(name)
+			data, err := os.ReadFile(path)
+			wantData[name] = data
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]string{}
+	for _, e := range p.data {
+		got[e.Name] = fmt.Sprintf("%c %04o", e.Type, e.Mode)
+		if w, ok := wantData[e.Name]; ok && !bytes.Equal(w, e.Data) {
+			t.Errorf("%s differs from its source", e.Name)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("data.tar.gz (-want +got):\n%s", diff)
+	}
+	for _, must := range []string{"./www/luci-static/resources/view/floatgw/status.js", "./usr/share/luci/menu.d/luci-app-floatgw.json", "./usr/share/rpcd/acl.d/luci-app-floatgw.json"} {
+		if _, ok := got[must]; !ok {
+			t.Errorf("%s missing", must)
+		}
+	}
+	if diff := cmp.Diff([]string{"./ 5 0755", "./control 0 0644", "./postinst 0 0755"}, listing(p.control)); diff != "" {
+		t.Errorf("control.tar.gz (-want +got):\n%s", diff)
+	}
+	post, _ := p.file("./postinst")
+	if !bytes.Equal(post.Data, readRepo(t, "scripts/ipk/control/luci-app-floatgw.postinst")) {
+		t.Error("postinst differs from scripts/ipk/control/luci-app-floatgw.postinst")
+	}
+	ctl, _ := p.file("./control")
+	fields, _ := controlFields(t, string(ctl.Data))
+	for k, v := range map[string]string{
+		"Package":        "luci-app-floatgw",
+		"Depends":        "libc, luci-base, floatgw",
+		"Section":        "luci",
+		"Architecture":   "all",
+		"Installed-Size": strconv.Itoa(p.dataTarLen),
+	} {
+		if fields[k] != v {
+			t.Errorf("control %s = %q, want %q", k, fields[k], v)
+		}
+	}
+}
+
+// TestIPKReproducible builds the mipsel package a second time: same inputs,
+// same bytes.
+func TestIPKReproducible(t *testing.T) {
+	b := buildAll(t)
+	out := t.TempDir()
+	if _, err := runIPK(b.tool, repoRoot(t), "-arch", "mipsel_24kc", "-bin", b.bins["mipsel_24kc"], "-out", out); err != nil {
+		t.Fatal(err)
+	}
+	first, err := os.ReadFile(b.ipks["mipsel_24kc"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := os.ReadFile(filepath.Join(out, filepath.Base(b.ipks["mipsel_24kc"])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first, second) {
+		t.Error("two builds of the same package differ")
+	}
+}
+
+// TestIPKRefuses checks the builder's refusals, each with a clear reason.
+func TestIPKRefuses(t *testing.T) {
+	b := buildAll(t)
+	root := repoRoot(t)
+
+	// A tree without the default configuration.
+	noConf := t.TempDir()
+	for _, d := range []string{"openwrt-feed", "initd", "scripts"} {
+		if out, err := exec.Command("cp", "-a", filepath.Join(root, d), noConf).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v %s", err, out)
+		}
+	}
+	// An unstripped binary.
+	unstripped := filepath.Join(t.TempDir(), "floatgw")
+	if out, err := goBuild(root, unstripped, "./scripts/ipk", []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}); err != nil {
+		t.Fatalf("go build: %v %s", err, out)
+	}
+
+	tests := []struct {
+		name string
+		root string
+		args []string
+		want string
+	}{
+		{"wrong architecture", root, []string{"-arch", "mipsel_24kc", "-bin", b.bins["x86_64"]}, "mipsel_24kc needs"},
+		{"wrong endianness", root, []string{"-arch", "mips_24kc", "-bin", b.bins["mipsel_24kc"]}, "mips_24kc needs"},
+		{"not stripped", root, []string{"-arch", "x86_64", "-bin", unstripped}, "not stripped"},
+		{"dynamically linked", root, []string{"-arch", "x86_64", "-bin", "/bin/sh"}, "static executable"},
+		{"unknown architecture", root, []string{"-arch", "mipsel", "-bin", b.bins["mipsel_24kc"]}, "want one of"},
+		{"no binary", root, []string{"-arch", "x86_64"}, "-bin"},
+		{"bad version", root, []string{"-arch", "x86_64", "-bin", b.bins["x86_64"], "-version", "v1"}, "-version"},
+		{"default config missing", noConf, []string{"-arch", "x86_64", "-bin", b.bins["x86_64"]},
+			"internal/config/floatgw.conf is missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := runIPK(b.tool, tt.root, append(tt.args, "-out", t.TempDir())...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
