@@ -36,8 +36,8 @@ exit "$rc"
 	c.stub(t, "stub/logger")
 
 	const (
-		enabled  = "rc.common|/etc/init.d/floatgw|enabled"
-		running  = "rc.common|/etc/init.d/floatgw|running"
+		enabled = "rc.common|/etc/init.d/floatgw|enabled"
+		running = "rc.common|/etc/init.d/floatgw|running"
 	)
 	fwd := func(action string) string {
 		return "floatgw|hotplug|iface|ACTION=" + action + "|INTERFACE=lan|DEVICE=br-lan"
