@@ -98,9 +98,14 @@ type BudgetSet struct {
 	FailbackWhyNot   string
 }
 
+// PromotedPriority is this node's effective priority while a takeover run
+// promotes it: the promote track file has weight +254 and the daemon writes
+// 1, and keepalived clamps the sum to 254 (keepalived.conf(5), track_file),
+// whatever the base priority. A holder at 254 or 255 cannot be outranked.
+const PromotedPriority = 254
+
 // Budgets derives the expectations of a run of plan p in direction d, for
-// the priorities p carries (the peer's as learned at pre-check) and the
-// promotion value promote (takeover only; see [PromoteValue]).
+// the priorities p carries (the peer's as learned at pre-check).
 //
 //   - Handover, soft: the holder enters FAULT through the weight-0 drift
 //     track file and sends priority 0; the peer, a backup, sets its
@@ -118,7 +123,7 @@ type BudgetSet struct {
 //   - Failback: the original holder, back at its priority, takes the VIP
 //     back the same way after Master_Down_Interval(its priority) plus its
 //     preempt_delay, if it has preempt and outranks the other node.
-func Budgets(p Plan, d Direction, promote int) BudgetSet {
+func Budgets(p Plan, d Direction) BudgetSet {
 	v, ai := p.Version, p.AdvertInterval
 	slack := p.Slack
 	if slack <= 0 {
@@ -147,7 +152,7 @@ func Budgets(p Plan, d Direction, promote int) BudgetSet {
 		}
 		b.Failback, b.FailbackExpected, b.FailbackWhyNot = failback(v, ai, slack, "this node", local, peer.Priority)
 	case DirTakeover:
-		raised := clampPriority(int(local.Priority) + promote)
+		raised := uint8(PromotedPriority)
 		b.Switch = Expectation{
 			Expected: MasterDownInterval(v, raised, ai) + local.PreemptDelay, Slack: slack,
 			Rule: fmt.Sprintf("preempting backup: Master_Down_Interval = 3 × %s + Skew_Time(raised priority %d) (RFC %s §6.1, §6.4.2)%s",
@@ -171,33 +176,6 @@ func failback(v Version, ai, slack time.Duration, who string, orig Node, other u
 		Rule: fmt.Sprintf("preempt: Master_Down_Interval = 3 × %s + Skew_Time(priority %d) (RFC %s §6.1, §6.4.2)%s",
 			fmtDur(ai), orig.Priority, rfc(v), delayNote(orig.PreemptDelay)),
 	}, true, ""
-}
-
-// PromoteValue is the value the daemon writes to the promote track file
-// (weight +1) so that this node of base priority local outranks a master
-// advertising priority peer: the smallest value giving local+value > peer,
-// at least 1. ok is false when no value can, because keepalived clamps the
-// effective priority to 254 (keepalived.conf(5), track_file) and a peer at
-// 254 or 255 cannot be outranked.
-func PromoteValue(local, peer uint8) (value int, ok bool) {
-	if peer >= 254 {
-		return 0, false
-	}
-	v := int(peer) - int(local) + 1
-	if v < 1 {
-		v = 1
-	}
-	return v, true
-}
-
-func clampPriority(p int) uint8 {
-	switch {
-	case p < 1:
-		return 1
-	case p > 254:
-		return 254
-	}
-	return uint8(p)
 }
 
 func rfc(v Version) string {

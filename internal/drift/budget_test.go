@@ -46,31 +46,6 @@ func TestSkewAndMasterDown(t *testing.T) {
 	}
 }
 
-func TestPromoteValue(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		local, peer uint8
-		want        int
-		ok          bool
-	}{
-		{100, 150, 51, true},
-		{150, 100, 1, true},
-		{100, 100, 1, true},
-		{100, 253, 154, true},
-		{100, 254, 0, false},
-		{100, 255, 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := PromoteValue(tt.local, tt.peer)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("PromoteValue(%d, %d) = %d, %v; want %d, %v", tt.local, tt.peer, got, ok, tt.want, tt.ok)
-		}
-		if ok && int(tt.local)+got <= int(tt.peer) {
-			t.Errorf("PromoteValue(%d, %d) = %d does not outrank", tt.local, tt.peer, got)
-		}
-	}
-}
-
 func basePlan() Plan {
 	return Plan{
 		ID: "r1", Mode: ModeSoft, Instance: "GW", Version: V2, VRID: 51,
@@ -93,30 +68,29 @@ func TestBudgets(t *testing.T) {
 		name    string
 		mod     func(*Plan)
 		dir     Direction
-		promote int
 		want    exp
 	}{
-		{"handover soft", nil, DirHandover, 0,
+		{"handover soft", nil, DirHandover,
 			exp{609375*us + 250*ms, 3414062*us + 250*ms, true}},
-		{"handover hard", func(p *Plan) { p.Mode = ModeHard }, DirHandover, 0,
+		{"handover hard", func(p *Plan) { p.Mode = ModeHard }, DirHandover,
 			exp{3609375*us + 250*ms, 3414062*us + 250*ms, true}},
-		{"handover soft v3", func(p *Plan) { p.Version = V3; p.AdvertInterval = 100 * ms }, DirHandover, 0,
+		{"handover soft v3", func(p *Plan) { p.Version = V3; p.AdvertInterval = 100 * ms }, DirHandover,
 			exp{60937*us + 100*ms, 341406*us + 100*ms, true}},
-		{"handover nopreempt", func(p *Plan) { p.Local.Preempt = false }, DirHandover, 0,
+		{"handover nopreempt", func(p *Plan) { p.Local.Preempt = false }, DirHandover,
 			exp{609375*us + 250*ms, 0, false}},
-		{"handover preempt_delay", func(p *Plan) { p.Local.PreemptDelay = 5 * time.Second }, DirHandover, 0,
+		{"handover preempt_delay", func(p *Plan) { p.Local.PreemptDelay = 5 * time.Second }, DirHandover,
 			exp{609375*us + 250*ms, 8414062*us + 250*ms, true}},
-		{"handover peer priority unknown", func(p *Plan) { p.Peer.Priority = 0 }, DirHandover, 0,
+		{"handover peer priority unknown", func(p *Plan) { p.Peer.Priority = 0 }, DirHandover,
 			exp{996093*us + 250*ms, 3414062*us + 250*ms, true}},
-		{"handover explicit slack", func(p *Plan) { p.Slack = 50 * ms }, DirHandover, 0,
+		{"handover explicit slack", func(p *Plan) { p.Slack = 50 * ms }, DirHandover,
 			exp{609375*us + 50*ms, 3414062*us + 50*ms, true}},
-		// This node 100, peer 150 holds: promote by 51 → 151.
-		{"takeover", func(p *Plan) { p.Local.Priority = 100; p.Peer.Priority = 150 }, DirTakeover, 51,
-			exp{MasterDownInterval(V2, 151, time.Second) + 250*ms, 3414062*us + 250*ms, true}},
+		// This node 100, peer 150 holds: promoted to 254.
+		{"takeover", func(p *Plan) { p.Local.Priority = 100; p.Peer.Priority = 150 }, DirTakeover,
+			exp{MasterDownInterval(V2, 254, time.Second) + 250*ms, 3414062*us + 250*ms, true}},
 		{"takeover peer nopreempt", func(p *Plan) { p.Local.Priority = 100; p.Peer.Priority = 150; p.Peer.Preempt = false },
-			DirTakeover, 51, exp{MasterDownInterval(V2, 151, time.Second) + 250*ms, 0, false}},
+			DirTakeover, exp{MasterDownInterval(V2, 254, time.Second) + 250*ms, 0, false}},
 		{"takeover peer lower", func(p *Plan) { p.Local.Priority = 150; p.Peer.Priority = 100 },
-			DirTakeover, 1, exp{MasterDownInterval(V2, 151, time.Second) + 250*ms, 0, false}},
+			DirTakeover, exp{MasterDownInterval(V2, 254, time.Second) + 250*ms, 0, false}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,7 +98,7 @@ func TestBudgets(t *testing.T) {
 			if tt.mod != nil {
 				tt.mod(&p)
 			}
-			b := Budgets(p, tt.dir, tt.promote)
+			b := Budgets(p, tt.dir)
 			got := exp{b.Switch.Budget(), b.Failback.Budget(), b.FailbackExpected}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Budgets (-want +got):\n%s\nrules: %q %q %q", diff, b.Switch.Rule, b.Failback.Rule, b.FailbackWhyNot)

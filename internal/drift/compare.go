@@ -86,8 +86,6 @@ type Intent struct {
 	// Peer is the plan's peer completed from the facts (address, MAC and
 	// priority learned from its adverts and ARP answers).
 	Peer Node
-	// Promote is the promote track file value (takeover only).
-	Promote int
 	Budgets BudgetSet
 }
 
@@ -152,7 +150,7 @@ func (o Observed) hasTimedOut(what string) bool {
 
 // Decide derives the intent of a run from its plan and the pre-check facts:
 // the direction (this node holds every VIP ⇒ handover), the peer as seen
-// on the wire, the promotion value and the budgets.
+// on the wire, and the budgets.
 func Decide(p Plan, f Facts) Intent {
 	in := Intent{Plan: p, Peer: p.Peer}
 	holds := len(p.VIPs) > 0
@@ -185,11 +183,8 @@ func Decide(p Plan, f Facts) Intent {
 			}
 		}
 	}
-	if in.Direction == DirTakeover {
-		in.Promote, _ = PromoteValue(p.Local.Priority, in.Peer.Priority)
-	}
 	p.Peer = in.Peer
-	in.Budgets = Budgets(p, in.Direction, in.Promote)
+	in.Budgets = Budgets(p, in.Direction)
 	return in
 }
 
@@ -369,7 +364,7 @@ func comparePrecheck(ps *problems, in Intent, f Facts) {
 				ps.add(api.PreemptOff, api.SeverityError, "preempt", "on", "off",
 					"started on the backup, the run raises this node's priority above the holder's; with nopreempt a backup never takes over from a live master (RFC 3768 §6.4.2), so run it on the holder", fixRunOnHolder)
 			}
-			if _, ok := PromoteValue(p.Local.Priority, in.Peer.Priority); !ok {
+			if in.Peer.Priority >= PromotedPriority {
 				ps.add(CodeCannotOutrank, api.SeverityError, "priority", "holder below 254", fmt.Sprint(in.Peer.Priority),
 					"keepalived clamps a raised priority at 254, so this node cannot outrank the holder", fixCannotOutrank)
 			}

@@ -378,7 +378,7 @@ func (s *State) onFacts(f Facts, now time.Time) []Action {
 	case c.Demoted:
 		s.enqueue(Demote{}, roleTrigger)
 	case c.Promoted:
-		s.enqueue(Promote{Value: s.intent.Promote}, roleTrigger)
+		s.enqueue(Promote{}, roleTrigger)
 	case c.Paused:
 		s.enqueue(PauseKeepalived{}, roleTrigger)
 		s.enqueue(RemoveVIPs{VIPs: append([]netip.Addr(nil), s.plan.VIPs...)}, rolePlain)
@@ -431,7 +431,7 @@ func (s *State) switchDetail() string {
 	switch s.switchStepName() {
 	case "promote":
 		return fmt.Sprintf("raise this node's priority from %d to %d (promote track file) to outrank the holder %s (priority %d)",
-			s.plan.Local.Priority, clampPriority(int(s.plan.Local.Priority)+s.intent.Promote), addrText(s.intent.Peer.Addr), s.intent.Peer.Priority)
+			s.plan.Local.Priority, PromotedPriority, addrText(s.intent.Peer.Addr), s.intent.Peer.Priority)
 	case "silence_master":
 		return "pause keepalived (SIGSTOP, no priority-0 advert) and remove the VIPs, like a crash"
 	}

@@ -263,22 +263,23 @@ type takeoverWorld struct {
 func (w *takeoverWorld) react(a Action, now time.Time) []event {
 	var ev []event
 	add := func(d time.Duration, in Input) { ev = append(ev, event{at: now.Add(d), in: in}) }
-	switch a := a.(type) {
+	switch a.(type) {
 	case Promote:
 		if w.noPromote {
 			return nil
 		}
-		prio := uint8(100 + a.Value)
+		prio := uint8(PromotedPriority)
 		add(3*ms, fifo(now.Add(3*ms), StateBackup, prio))
-		// B discards A's lower adverts; its Master_Down_Timer runs out
-		// (3380 ms measured for undemote, keepalived-samples "Timing").
-		add(3380*ms, fifo(now.Add(3380*ms), StateMaster, prio))
-		add(3380*ms, VIPAdded{At: now.Add(3380 * ms), IP: vip})
-		add(3381*ms, Advert{At: now.Add(3381 * ms), Src: addrB, SrcMAC: macB, VRID: 51, Priority: prio, Interval: time.Second})
+		// B discards A's lower adverts; its Master_Down_Timer, last reset
+		// by A's advert 400 ms before the pre-check, runs out:
+		// Master_Down_Interval(254) = 3008 ms after that advert.
+		add(2600*ms, fifo(now.Add(2600*ms), StateMaster, prio))
+		add(2600*ms, VIPAdded{At: now.Add(2600 * ms), IP: vip})
+		add(2601*ms, Advert{At: now.Add(2601 * ms), Src: addrB, SrcMAC: macB, VRID: 51, Priority: prio, Interval: time.Second})
 		// A keeps advertising until it hears B (or forever if deaf).
 		for i := time.Duration(1); i <= 12; i++ {
 			d := i*time.Second - 500*ms
-			if d < 3381*ms || w.peerDeaf {
+			if d < 2601*ms || w.peerDeaf {
 				add(d, holderAdvert(now.Add(d), 150))
 			}
 		}
@@ -326,23 +327,14 @@ func TestSoftTakeoverPass(t *testing.T) {
 		t.Errorf("problems: %+v", f.Run.Problems)
 	}
 	diffOps(t, []string{"save journal{Demoted:false Promoted:true Paused:false VIPsRemoved:false}", "promote", "unpromote", "clear journal"}, m)
-	var promote Promote
-	for _, a := range m.ops {
-		if p, ok := a.(Promote); ok {
-			promote = p
-		}
-	}
-	if promote.Value != 51 {
-		t.Errorf("promote value %d, want 51 (100+51 > 150)", promote.Value)
-	}
-	// Master_Down_Interval(151) = 3410 ms + 250 ms; failback
+	// Master_Down_Interval(254) = 3007 ms + 250 ms; failback
 	// Master_Down_Interval(150) = 3414 ms + 250 ms.
 	want := []api.Timing{
-		{Name: "vip_removed", Ms: 3380, BudgetMs: 3660, OK: true},
-		{Name: "vip_added", Ms: 3380, BudgetMs: 3660, OK: true},
-		{Name: "master_advert", Ms: 3381, BudgetMs: 3660, OK: true},
-		{Name: "garp", Ms: -1, BudgetMs: 3660},
-		{Name: "arp_answer", Ms: 3380, BudgetMs: 3660, OK: true},
+		{Name: "vip_removed", Ms: 2600, BudgetMs: 3257, OK: true},
+		{Name: "vip_added", Ms: 2600, BudgetMs: 3257, OK: true},
+		{Name: "master_advert", Ms: 2601, BudgetMs: 3257, OK: true},
+		{Name: "garp", Ms: -1, BudgetMs: 3257},
+		{Name: "arp_answer", Ms: 2600, BudgetMs: 3257, OK: true},
 		{Name: "failback", Ms: 3414, BudgetMs: 3664, OK: true},
 	}
 	if diff := cmp.Diff(want, f.Run.Timings); diff != "" {
