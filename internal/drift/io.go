@@ -242,10 +242,14 @@ type Demote struct{ ID OpID }
 // Undemote: write 0 to the drift track file.
 type Undemote struct{ ID OpID }
 
-// Promote: write 1 to the promote track file (weight +254): the effective
-// priority becomes 254 ([PromotedPriority]) and this backup outranks the
-// holder.
-type Promote struct{ ID OpID }
+// Promote: write Value to the promote track file (weight +254): the
+// effective priority becomes 254 ([PromotedPriority]) and this backup
+// outranks the holder.
+type Promote struct {
+	ID OpID
+	// Value is the number to write; always 1.
+	Value int
+}
 
 // Unpromote: write 0 to the promote track file.
 type Unpromote struct{ ID OpID }

@@ -378,7 +378,7 @@ func (s *State) onFacts(f Facts, now time.Time) []Action {
 	case c.Demoted:
 		s.enqueue(Demote{}, roleTrigger)
 	case c.Promoted:
-		s.enqueue(Promote{}, roleTrigger)
+		s.enqueue(Promote{Value: 1}, roleTrigger)
 	case c.Paused:
 		s.enqueue(PauseKeepalived{}, roleTrigger)
 		s.enqueue(RemoveVIPs{VIPs: append([]netip.Addr(nil), s.plan.VIPs...)}, rolePlain)
