@@ -298,6 +298,8 @@ type VerifyRun struct {
 type Step struct {
 	Name   string `json:"name"`
 	Status string `json:"status"`
+	// AtMs is when the step finished (or started, while running), in
+	// milliseconds since the run started.
 	AtMs   int64  `json:"at_ms"`
 	Detail string `json:"detail,omitempty"`
 }

@@ -33,6 +33,7 @@ regen_pot() {
 	node "$app/tests/i18n.js" pot >"$app/po/templates/floatgw.pot"
 	msgmerge --quiet --update --no-fuzzy-matching --backup=none \
 		"$app/po/zh_Hans/floatgw.po" "$app/po/templates/floatgw.pot"
+	msgattrib --no-obsolete -o "$app/po/zh_Hans/floatgw.po" "$app/po/zh_Hans/floatgw.po"
 	echo "regenerated po/templates/floatgw.pot; translate the new entries in po/zh_Hans/floatgw.po"
 }
 

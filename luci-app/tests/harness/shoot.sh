@@ -55,7 +55,7 @@ shot() {
 	echo "wrote $out/$name.png"
 }
 
-shot status 'view=status' 900
-shot verify 'view=verify' 900
-shot diagnostics 'view=diagnostics&act=scan' 900
-shot status.zh_Hans 'view=status&lang=zh_Hans' 900
+shot status 'view=status' 1320
+shot verify 'view=verify' 1250
+shot diagnostics 'view=diagnostics&act=scan' 1250
+shot status.zh_Hans 'view=status&lang=zh_Hans' 1400

@@ -374,7 +374,7 @@ return baseclass.extend({
 	 */
 	timingsSVG(timings) {
 		const list = Array.isArray(timings) ? timings : [];
-		const W = 760, left = 190, right = 70, rowH = 28, top = 28;
+		const W = 1000, left = 190, right = 70, rowH = 28, top = 28;
 		const H = top + rowH * Math.max(list.length, 1) + 26;
 		let max = 1;
 		list.forEach(function(t) { max = Math.max(max, +t.ms || 0, +t.budget_ms || 0); });
@@ -388,7 +388,7 @@ return baseclass.extend({
 			g.push(svg('text', { x: x(v), y: H - 8, 'text-anchor': 'middle', 'font-size': 11, fill: '#666' },
 				(step >= 1000 || v >= 10000) ? '%.1f s'.format(v / 1000) : '%d ms'.format(v)));
 		}
-		g.push(svg('text', { x: left, y: 14, 'font-size': 11, fill: '#666' }, _('milliseconds after the trigger; dashed: VRRP budget')));
+		g.push(svg('text', { x: left, y: 14, 'font-size': 11, fill: '#666' }, _('milliseconds after the trigger (failback: after the demotion was undone); dashed line: VRRP budget')));
 
 		if (!list.length)
 			g.push(svg('text', { x: left, y: top + 18, 'font-size': 12, fill: '#666' }, _('No times measured yet.')));
@@ -398,7 +398,11 @@ return baseclass.extend({
 			const color = t.ok ? '#2e7d32' : '#c62828';
 			g.push(svg('text', { x: left - 8, y: y + 17, 'text-anchor': 'end', 'font-size': 12, fill: '#222' }, this.timingText(t.name)));
 			g.push(svg('rect', { x: left, y: y + 6, width: Math.max(2, x(+t.ms || 0) - left), height: 14, rx: 3, fill: color, 'class': 'fgw-bar' }));
-			g.push(svg('text', { x: x(+t.ms || 0) + 5, y: y + 17, 'font-size': 11, fill: color }, '%d ms'.format(t.ms)));
+			let tx = x(+t.ms || 0) + 5;
+			/* keep the figure clear of the budget mark */
+			if (t.budget_ms > 0 && x(t.budget_ms) > tx - 4 && x(t.budget_ms) < tx + 52)
+				tx = x(t.budget_ms) + 6;
+			g.push(svg('text', { x: tx, y: y + 17, 'font-size': 11, fill: color }, '%d ms'.format(t.ms)));
 			if (t.budget_ms > 0)
 				g.push(svg('line', { x1: x(t.budget_ms), x2: x(t.budget_ms), y1: y + 2, y2: y + 24,
 					stroke: '#333', 'stroke-width': 2, 'stroke-dasharray': '3,2', 'class': 'fgw-budget' }));
@@ -415,7 +419,7 @@ return baseclass.extend({
 	 */
 	transitionsSVG(transitions, now) {
 		const list = (Array.isArray(transitions) ? transitions : []).filter(function(t) { return t && t.at > 0; });
-		const W = 760, H = 92, left = 10, right = 10, bandY = 30, bandH = 18;
+		const W = 1000, H = 92, left = 10, right = 10, bandY = 30, bandH = 18;
 		const g = [];
 		if (!list.length) {
 			g.push(svg('text', { x: left, y: 40, 'font-size': 12, fill: '#666' }, _('No transitions recorded since the daemon started.')));
