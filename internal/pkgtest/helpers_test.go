@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -70,7 +71,7 @@ func recorder(name, log string) string {
 	return `#!/bin/sh
 (IFS='|'; printf '%s\n' "` + name + `|$*") >>` + log + `
 rc=0
-[ -f "$0.rc" ] && rc=$(cat "$0.rc")
+[ -f "$0.rc" ] && read -r rc <"$0.rc"
 exit "$rc"
 `
 }
@@ -106,6 +107,14 @@ func newChroot(t *testing.T) *chroot {
 	}
 	if err := os.Chmod(filepath.Join(c.dir, "tmp"), 0o1777); err != nil {
 		t.Fatal(err)
+	}
+	// Scripts redirect to /dev/null; without it the redirection fails and
+	// the command is not run at all.
+	if err := os.MkdirAll(c.path("dev"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mknod(c.path("dev/null"), syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
+		t.Fatalf("mknod /dev/null: %v", err)
 	}
 	return c
 }

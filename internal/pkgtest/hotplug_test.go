@@ -30,7 +30,7 @@ func TestHotplugIface(t *testing.T) {
 	writeFile(t, c.path("usr/sbin/floatgw"), 0o755, `#!/bin/sh
 (IFS='|'; printf '%s\n' "floatgw|$*|ACTION=$ACTION|INTERFACE=$INTERFACE|DEVICE=$DEVICE") >>/calls
 rc=0
-[ -f /stub/floatgw.rc ] && rc=$(cat /stub/floatgw.rc)
+[ -f /stub/floatgw.rc ] && read -r rc </stub/floatgw.rc
 exit "$rc"
 `)
 	c.stub(t, "stub/logger")

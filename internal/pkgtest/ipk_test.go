@@ -105,7 +105,10 @@ func buildAll(t *testing.T) *built {
 		}
 		b.version = v
 		b.bins, b.ipks = map[string]string{}, map[string]string{}
-		for _, a := range ipkArches {
+		// amd64 first: if that fails, cmd/floatgw is not ready at all.
+		order := append([]int{len(ipkArches) - 1}, 0, 1, 2, 3)
+		for _, i := range order {
+			a := ipkArches[i]
 			bin := filepath.Join(workDir, "floatgw-"+a.name)
 			env := []string{"GOOS=linux", "GOARCH=" + a.goarch, "CGO_ENABLED=0"}
 			if a.env != "" {
@@ -113,8 +116,14 @@ func buildAll(t *testing.T) *built {
 			}
 			out, err := goBuild(root, bin, "./cmd/floatgw", env,
 				"-trimpath", "-tags", "openwrt", "-ldflags", "-s -w -X main.version="+v)
+			if err != nil && len(b.bins) == 0 {
+				b.skip = "SKIPPED: ./cmd/floatgw does not build (GOARCH=" + a.goarch + "), so there is nothing to package:\n" + string(out)
+				return
+			}
 			if err != nil {
-				b.skip = "SKIPPED: ./cmd/floatgw does not build for " + a.name + ", so there is nothing to package:\n" + string(out)
+				// It builds for amd64 but not for this target: a portability
+				// bug (e.g. a constant overflowing a 32-bit int), not work in progress.
+				b.skip = "FAILED: ./cmd/floatgw builds for amd64 but not for " + a.name + " (GOARCH=" + a.goarch + "):\n" + string(out)
 				return
 			}
 			b.bins[a.name] = bin
