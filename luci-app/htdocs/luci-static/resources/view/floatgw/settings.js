@@ -49,19 +49,37 @@ function validAdvertInt(section_id, value) {
 		: _('VRRPv2: whole seconds from 1 to 255 (sub-second intervals need VRRP version 3)');
 }
 
+/* internal/config: an IPv4 address or a host name; a dns check asks the resolver at an IPv4 address. */
 function validTarget(section_id, value) {
 	const type = this.section.formvalue(section_id, 'type');
 	if (value == null || value === '')
 		return _('A target is required');
-	switch (type) {
-	case 'http':
-		return /^https?:\/\/[^\s/]+(\/\S*)?$/.test(value) ? true : _('Expecting: %s').format('http://host/path');
-	case 'tcp':
-		return /^[^\s:]+:\d{1,5}$/.test(value) && +value.split(':')[1] >= 1 && +value.split(':')[1] <= 65535
-			? true : _('Expecting: %s').format('host:port');
-	default:
-		return /^[a-zA-Z0-9_.:-]+$/.test(value) ? true : _('Expecting: %s').format(_('hostname or IP address'));
-	}
+	const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(value);
+	if (type == 'dns')
+		return ipv4 ? true : _('Expecting: %s').format(_('the IPv4 address of the DNS resolver'));
+	const host = value.length <= 253 && value.split('.').every(function(l) {
+		return l.length > 0 && l.length <= 63 && /^[A-Za-z0-9_-]+$/.test(l);
+	});
+	return (ipv4 || host) ? true : _('Expecting: %s').format(_('hostname or IPv4 address'));
+}
+
+/* internal/config: a check's timeout must not exceed the health interval. */
+function validTimeout(section_id, value) {
+	if (value == null || value === '')
+		return true;
+	const iv = this.map.lookupOption('interval', 'health');
+	const interval = +((iv && iv[0].formvalue('health')) || 2);
+	return (+value <= interval) ? true : _('must not exceed the health interval (%s s)').format(interval);
+}
+
+function validExpect(section_id, value) {
+	if (value == null || value === '')
+		return true;
+	const type = this.section.formvalue(section_id, 'type');
+	if (type == 'http')
+		return /^[1-5]\d\d$/.test(value) ? true : _('Expecting: %s').format(_('an HTTP status code (100–599)'));
+	return (value == 'noerror' || value == 'reply' || /^\d+\.\d+\.\d+\.\d+$/.test(value)) ? true
+		: _('Expecting: %s').format(_('noerror, reply or an IPv4 address'));
 }
 
 return view.extend({
@@ -126,9 +144,10 @@ return view.extend({
 		o.value('primary', fgw.word('role', 'primary'));
 		o.value('secondary', fgw.word('role', 'secondary'));
 		o.default = 'secondary';
+		o.rmempty = false;
 
 		o = s.taboption('general', form.Value, 'priority', _('Priority'),
-			_('VRRP priority 1–254; the higher one holds the VIP. Empty: derived from the role.'));
+			_('VRRP priority 1–254; the higher healthy router holds the VIP. Empty: 150 for primary, 100 for secondary.'));
 		o.datatype = 'range(1,254)';
 		o.placeholder = _('from role');
 		o.optional = true;
@@ -140,7 +159,7 @@ return view.extend({
 		o.rmempty = false;
 
 		o = s.taboption('general', form.DynamicList, 'vip', _('Virtual IP'),
-			_('The gateway address clients use, IPv4, optionally with a prefix length (192.168.1.1/24). It must be inside the LAN subnet and not used by any host.'));
+			_('The gateway address clients use: IPv4, inside the LAN subnet, not used by any host. A prefix length, if given, must be the LAN\'s.'));
 		o.datatype = 'ip4addr';
 		o.rmempty = false;
 
@@ -188,7 +207,43 @@ return view.extend({
 			_('Optional, VRRPv2 only, at most 8 characters (keepalived cuts longer ones). It is sent in clear text: it prevents accidents, not attacks.'));
 		o.password = true;
 		o.datatype = 'maxlength(8)';
+		o.validate = function(section_id, value) {
+			return (!value || /^[!-~]+$/.test(value)) ? true : _('Only printable ASCII characters without spaces');
+		};
 		o.depends('version', '2');
+	},
+
+	renderAdvanced(s) {
+		let o;
+
+		o = s.taboption('advanced', form.Flag, 'firewall', _('Manage the VRRP firewall rule'),
+			_('Keep the rule firewall.vrrp (Allow-VRRP: accept protocol 112 from the LAN zone) in place.'));
+		o.default = '1';
+		o.rmempty = false;
+
+		o = s.taboption('advanced', form.Value, 'startup_delay', _('Startup delay'),
+			_('Seconds keepalived waits after starting before it may become master (0–3600), so a booting router does not grab the VIP before its uplink is ready.'));
+		o.datatype = 'range(0,3600)';
+		o.placeholder = '0';
+
+		o = s.taboption('advanced', form.Value, 'garp_master_delay', _('Second gratuitous ARP burst after'),
+			_('Whole seconds (0–255) between the two bursts of gratuitous ARPs a new master sends.'));
+		o.datatype = 'range(0,255)';
+		o.placeholder = '5';
+
+		o = s.taboption('advanced', form.Value, 'garp_master_repeat', _('Gratuitous ARPs per burst'));
+		o.datatype = 'range(1,255)';
+		o.placeholder = '5';
+
+		o = s.taboption('advanced', form.Value, 'garp_master_refresh', _('Gratuitous ARP refresh'),
+			_('Whole seconds (0–86400) between gratuitous ARPs while master; 0 turns the refresh off. It helps clients that keep the old router\'s MAC.'));
+		o.datatype = 'range(0,86400)';
+		o.placeholder = '0';
+
+		o = s.taboption('advanced', form.Value, 'garp_master_refresh_repeat', _('Gratuitous ARPs per refresh'));
+		o.datatype = 'range(1,255)';
+		o.placeholder = '1';
+		o.depends({ garp_master_refresh: /^[1-9]/ });
 	},
 
 	renderHealth(m) {
@@ -198,15 +253,16 @@ return view.extend({
 			_('When checks fail, this router lowers its VRRP priority so the peer takes over.'));
 		s.addremove = false;
 
-		o = s.option(form.ListValue, 'mode', _('Mode'));
+		o = s.option(form.ListValue, 'mode', _('Mode'),
+			_('Off: the router always counts as healthy. Basic and Internet run the checks below (Basic for LAN-side targets, Internet for upstream ones).'));
 		o.value('off', fgw.word('health_mode', 'off'));
 		o.value('basic', fgw.word('health_mode', 'basic'));
 		o.value('internet', fgw.word('health_mode', 'internet'));
-		o.default = 'basic';
+		o.optional = true;
 
-		o = s.option(form.Value, 'interval', _('Interval'), _('Seconds between check rounds (1–3600).'));
-		o.datatype = 'range(1,3600)';
-		o.placeholder = '5';
+		o = s.option(form.Value, 'interval', _('Interval'), _('Seconds between check rounds (0.1–3600).'));
+		o.datatype = 'range(0.1,3600)';
+		o.placeholder = '2';
 
 		o = s.option(form.Value, 'fall', _('Fall'), _('Failed rounds in a row before the router counts as unhealthy (1–100).'));
 		o.datatype = 'range(1,100)';
@@ -216,21 +272,27 @@ return view.extend({
 		o.datatype = 'range(1,100)';
 		o.placeholder = '2';
 
-		o = s.option(form.Value, 'k', _('Checks that must pass (k)'), _('A round is good when at least k of the n checks pass.'));
+		o = s.option(form.Value, 'k', _('Checks that must pass (k)'),
+			_('A round is good when at least k of the enabled checks pass. Empty: all of them.'));
 		o.datatype = 'range(1,100)';
-		o.placeholder = '1';
 		o.validate = function(section_id, value) {
 			const n = +(this.section.formvalue(section_id, 'n') || 0);
 			return (!value || !n || +value <= n) ? true : _('k must not be larger than n');
 		};
 
-		o = s.option(form.Value, 'n', _('Checks per round (n)'));
-		o.datatype = 'range(1,100)';
-		o.placeholder = '1';
+		o = s.option(form.Value, 'n', _('Enabled checks (n)'),
+			_('Optional cross-check: must equal the number of enabled checks.'));
+		o.datatype = 'range(1,32)';
 
-		o = s.option(form.Value, 'hold_down', _('Hold-down'), _('Seconds to stay demoted after recovering, against flapping (0–3600).'));
-		o.datatype = 'range(0,3600)';
-		o.placeholder = '30';
+		o = s.option(form.Value, 'hold_down', _('Hold-down'),
+			_('Seconds to stay unhealthy at least, once down, so a flapping uplink does not bounce the VIP (0–86400).'));
+		o.datatype = 'range(0,86400)';
+		o.placeholder = '0';
+
+		o = s.option(form.Value, 'weight', _('Priority penalty'),
+			_('How much an unhealthy verdict lowers the priority (1–254): enough for the peer to take over.'));
+		o.datatype = 'range(1,254)';
+		o.placeholder = '100';
 
 		s = m.section(form.GridSection, 'check', _('Checks'));
 		s.anonymous = true;
@@ -238,20 +300,54 @@ return view.extend({
 		s.sortable = true;
 		s.nodescriptions = true;
 
+		o = s.option(form.Flag, 'enabled', _('Enabled'));
+		o.default = '1';
+		o.editable = true;
+
 		o = s.option(form.ListValue, 'type', _('Type'));
 		o.value('ping', fgw.word('check_type', 'ping'));
 		o.value('dns', fgw.word('check_type', 'dns'));
 		o.value('tcp', fgw.word('check_type', 'tcp'));
 		o.value('http', fgw.word('check_type', 'http'));
 		o.default = 'ping';
+		o.rmempty = false;
 
-		o = s.option(form.Value, 'target', _('Target'), _('ping/dns: host or IP; tcp: host:port; http: URL.'));
+		o = s.option(form.Value, 'target', _('Target'),
+			_('ping, tcp, http: host name or IPv4 address; dns: the resolver\'s IPv4 address.'));
 		o.validate = validTarget;
 		o.rmempty = false;
 
-		o = s.option(form.Value, 'timeout', _('Timeout'), _('Seconds (1–30).'));
-		o.datatype = 'range(1,30)';
-		o.placeholder = '2';
+		o = s.option(form.Value, 'port', _('Port'), _('Required for tcp; dns 53 and http 80 by default.'));
+		o.datatype = 'port';
+		o.depends('type', 'tcp');
+		o.depends('type', 'dns');
+		o.depends('type', 'http');
+
+		o = s.option(form.Value, 'name', _('Name to resolve'), _('The DNS name asked for (A record).'));
+		o.datatype = 'hostname';
+		o.placeholder = '.';
+		o.depends('type', 'dns');
+		o.modalonly = true;
+
+		o = s.option(form.Value, 'path', _('Path'));
+		o.placeholder = '/';
+		o.depends('type', 'http');
+		o.modalonly = true;
+		o.validate = function(section_id, value) {
+			return (!value || /^\/\S*$/.test(value)) ? true : _('Expecting: %s').format('/path');
+		};
+
+		o = s.option(form.Value, 'expect', _('Expect'),
+			_('dns: noerror, reply or an IPv4 address in the answer; http: a status code (default any 2xx).'));
+		o.depends('type', 'dns');
+		o.depends('type', 'http');
+		o.modalonly = true;
+		o.validate = validExpect;
+
+		o = s.option(form.Value, 'timeout', _('Timeout'), _('Seconds (0.01–3600), at most the health interval.'));
+		o.datatype = 'range(0.01,3600)';
+		o.placeholder = '1';
+		o.validate = validTimeout;
 	},
 
 	render(data) {
@@ -265,8 +361,10 @@ return view.extend({
 		s.addremove = false;
 		s.tab('general', _('General'));
 		s.tab('vrrp', _('VRRP'));
+		s.tab('advanced', _('Advanced'));
 		this.renderGeneral(s);
 		this.renderVRRP(s);
+		this.renderAdvanced(s);
 		this.renderHealth(m);
 
 		let kept = null;
