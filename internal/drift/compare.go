@@ -116,8 +116,11 @@ type Observed struct {
 	// PeerAdverts counts adverts (priority > 0) from the peer after Trigger.
 	PeerAdverts int
 	// SplitBrain is evidence that the old holder still acted as master
-	// after the new one took over.
-	SplitBrain []string
+	// after the new one took over (the first lines); SplitAdverts and
+	// SplitARPs count its adverts and ARP answers after the grace.
+	SplitBrain   []string
+	SplitAdverts int
+	SplitARPs    int
 	// RxLowerPri counts MASTER_RX_LOWER_PRI lines after Trigger.
 	RxLowerPri int
 	// Logs are known error patterns seen during the run.
@@ -472,11 +475,12 @@ func compareSwitch(ps *problems, in Intent, o Observed) {
 		}
 	}
 	if len(o.SplitBrain) > 0 {
+		count := fmt.Sprintf("after the takeover the peer sent %d advert(s) and answered ARP for the VIP %d time(s)", o.SplitAdverts, o.SplitARPs)
 		ps.add(api.SplitBrain, api.SeverityError, "vip", "held by one node", "held by both",
-			"the old holder still acted as MASTER after this node took over", nil, o.SplitBrain...)
+			"the old holder still acted as MASTER after this node took over", nil, append([]string{count}, o.SplitBrain...)...)
 		ps.add(api.FirewallNoVRRPRule, api.SeverityError, "peer", "the peer receives our adverts", "it ignored them",
 			"the peer kept advertising or answering for the VIP after this node became MASTER: it does not hear this node's adverts (its firewall drops VRRP input)",
-			fixPeerFirewall)
+			fixPeerFirewall, count)
 	}
 }
 

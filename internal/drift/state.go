@@ -793,6 +793,10 @@ func (s *State) afterRestore(now time.Time) []Action {
 		acts = append(acts, s.setStep(now, "failback", api.StepSkip, "no switch to fail back from"))
 		return append(acts, s.finish(now)...)
 	}
+	if len(s.obs.SplitBrain) > 0 {
+		acts = append(acts, s.setStep(now, "failback", api.StepSkip, "the old holder never released the VIP (split brain)"))
+		return append(acts, s.finish(now)...)
+	}
 	if returning {
 		// Nobody took over: this node must take the VIP back by itself,
 		// after its Master_Down_Interval (no master is advertising).
@@ -959,7 +963,7 @@ func (s *State) onEvidence(in Input, now time.Time) []Action {
 				s.obs.MasterAdvert.set(in.At, "advert", txt)
 				s.obs.VIPAdded.set(in.At, "advert", "the peer advertises as MASTER")
 			} else if ref := s.tookOver(); !ref.IsZero() && in.At.Sub(ref) > s.splitGrace() {
-				s.splitEvidence(fmt.Sprintf("+%d ms: %s, after this node became MASTER", msSince(s.obs.Trigger, in.At), txt))
+				s.splitEvidence(true, fmt.Sprintf("+%d ms: %s, after this node became MASTER", msSince(s.obs.Trigger, in.At), txt))
 			}
 		case restoring && dir == DirTakeover:
 			s.obs.Failback.set(in.At, "advert", txt)
@@ -988,7 +992,7 @@ func (s *State) onEvidence(in Input, now time.Time) []Action {
 			s.obs.VIPAdded.set(in.At, "arp", "the peer answers for the VIP")
 		case switchWindow && dir == DirTakeover && s.isPeerMAC(in.MAC) && !s.tookOver().IsZero() &&
 			in.At.Sub(s.tookOver()) > s.splitGrace():
-			s.splitEvidence(fmt.Sprintf("+%d ms: %s, after this node took the VIP", msSince(s.obs.Trigger, in.At), txt))
+			s.splitEvidence(false, fmt.Sprintf("+%d ms: %s, after this node took the VIP", msSince(s.obs.Trigger, in.At), txt))
 		case restoring && dir == DirTakeover && s.isPeerMAC(in.MAC):
 			s.obs.Failback.set(in.At, "arp", txt)
 		}
@@ -1038,8 +1042,15 @@ func (s *State) tookOver() time.Time {
 	return b
 }
 
-func (s *State) splitEvidence(line string) {
-	if len(s.obs.SplitBrain) < maxEvidence {
+// splitEvidence records the old holder acting as master: counts all, and
+// keeps the first two lines of each kind as evidence.
+func (s *State) splitEvidence(advert bool, line string) {
+	n := &s.obs.SplitARPs
+	if advert {
+		n = &s.obs.SplitAdverts
+	}
+	*n++
+	if *n <= 2 && len(s.obs.SplitBrain) < maxEvidence {
 		s.obs.SplitBrain = append(s.obs.SplitBrain, line)
 	}
 }
@@ -1088,7 +1099,8 @@ func (s *State) progress(now time.Time) []Action {
 		}
 	case PhaseFailback:
 		if s.obs.Failback.Seen() {
-			acts = append(acts, s.setStepAt("failback", api.StepOK, msSince(s.obs.RestoreAt, s.obs.Failback.At), s.obs.Failback.Detail))
+			acts = append(acts, s.setStepAt("failback", api.StepOK, msSince(s.obs.Trigger, s.obs.Failback.At),
+				fmt.Sprintf("%s, %d ms after the undo", s.obs.Failback.Detail, msSince(s.obs.RestoreAt, s.obs.Failback.At))))
 			acts = append(acts, s.finish(now)...)
 		}
 	case PhasePrecheck, PhaseRestore, PhaseDone:
