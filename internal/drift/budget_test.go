@@ -65,10 +65,10 @@ func TestBudgets(t *testing.T) {
 		FailbackExpected bool
 	}
 	tests := []struct {
-		name    string
-		mod     func(*Plan)
-		dir     Direction
-		want    exp
+		name string
+		mod  func(*Plan)
+		dir  Direction
+		want exp
 	}{
 		{"handover soft", nil, DirHandover,
 			exp{609375*us + 250*ms, 3414062*us + 250*ms, true}},

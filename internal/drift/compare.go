@@ -85,7 +85,7 @@ type Intent struct {
 	Direction Direction
 	// Peer is the plan's peer completed from the facts (address, MAC and
 	// priority learned from its adverts and ARP answers).
-	Peer Node
+	Peer    Node
 	Budgets BudgetSet
 }
 
