@@ -2,7 +2,6 @@ package health
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -265,5 +264,4 @@ func TestCheckString(t *testing.T) {
 			t.Errorf("String() = %q, want %q", got, want)
 		}
 	}
-	_ = fmt.Sprint
 }
