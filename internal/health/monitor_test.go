@@ -117,7 +117,7 @@ func TestMonitorFlips(t *testing.T) {
 					t.Errorf("status has %d checks", len(s.Checks))
 					return
 				}
-				s.Checks[0].Runs = 1 << 60 // must not reach the monitor
+				s.Checks[0].Runs = 1 << 60   // must not reach the monitor
 				time.Sleep(time.Millisecond) // the machine is shared: read often, not hot
 			}
 		}()
