@@ -120,8 +120,13 @@ func (s State) Direction() Direction { return s.intent.Direction }
 // Changes returns what the run changed and has not undone yet.
 func (s State) Changes() Changes { return s.changes }
 
-// Intent returns the run's intent (zero before pre-check).
-func (s State) Intent() Intent { return s.intent }
+// Intent returns the run's intent (zero before pre-check); its slices are
+// copies.
+func (s State) Intent() Intent {
+	in := s.intent
+	in.Plan.VIPs = append([]netip.Addr(nil), in.Plan.VIPs...)
+	return in
+}
 
 // Observed returns what the run observed so far. The slices are copies.
 func (s State) Observed() Observed { return s.clone().obs }
@@ -1172,7 +1177,7 @@ func (s State) Run() api.VerifyRun {
 		Busy:      s.phase != PhaseDone,
 		Mode:      s.plan.Mode.String(),
 		Phase:     s.phase.apiWord(),
-		StartedAt: s.started.Unix(),
+		StartedAt: unixOrZero(s.started),
 		Steps:     append([]api.Step{}, s.steps...),
 		Verdict:   s.verdict,
 		Timings:   []api.Timing{},
@@ -1207,4 +1212,11 @@ func timing(name string, from time.Time, m Mark, budget int64) api.Timing {
 		t.OK = t.Ms <= budget
 	}
 	return t
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
