@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"debug/buildinfo"
 	"debug/elf"
 	"fmt"
 	"io"
@@ -581,5 +582,44 @@ func TestIPKRefuses(t *testing.T) {
 				t.Errorf("got %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// sizeBudget is PRODUCT.md's footprint bar for the stripped linux/mipsle
+// (softfloat) binary.
+const sizeBudget = 4 << 20
+
+// TestOpenWrtBinary checks what the packages carry: within the size budget
+// on mipsle, and without the D-Bus/systemd code, which only builds without
+// the openwrt tag.
+func TestOpenWrtBinary(t *testing.T) {
+	b := buildAll(t)
+	for _, a := range ipkArches {
+		info, err := buildinfo.ReadFile(b.bins[a.name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range info.Deps {
+			if strings.HasPrefix(d.Path, "github.com/godbus/") {
+				t.Errorf("%s: the OpenWrt build links %s", a.name, d.Path)
+			}
+		}
+		var tagged bool
+		for _, s := range info.Settings {
+			if s.Key == "-tags" && strings.Contains(","+s.Value+",", ",openwrt,") {
+				tagged = true
+			}
+		}
+		if !tagged {
+			t.Errorf("%s: not built with -tags openwrt", a.name)
+		}
+		st, err := os.Stat(b.bins[a.name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%-26s %9d bytes (%.2f MiB)", a.name, st.Size(), float64(st.Size())/(1<<20))
+		if a.name == "mipsel_24kc" && st.Size() > sizeBudget {
+			t.Errorf("stripped linux/mipsle binary is %d bytes, over the %d-byte budget", st.Size(), sizeBudget)
+		}
 	}
 }
