@@ -427,7 +427,17 @@ func compareSwitch(ps *problems, in Intent, o Observed) {
 		case DirHandover:
 			ps.add(api.VerifyNoTakeover, api.SeverityError, "peer", fmt.Sprintf("VIP on the peer within %d ms", b.Budget().Milliseconds()), "not taken over",
 				"the peer did not take over the VIP", nil, ev...)
-			if o.PeerAdverts == 0 && !o.GARPSeen.Seen() && !o.ARPAnswer.Seen() {
+			if !o.VIPRemoved.Seen() && o.SwitchErr == "" {
+				ps.add(CodeConfigNotApplied, api.SeverityError, "local", "VIP released here after the demotion", "still here",
+					"keepalived here ignored the demotion: is the demote track file in its configuration?", fixApply)
+				break
+			}
+			if o.PeerAdverts > 0 {
+				ps.add(api.VIPUnreachable, api.SeverityError, "vip", "gratuitous ARP or ARP answer from the new MASTER", "none",
+					"the peer advertises as MASTER but neither announced nor answered for the VIP", nil, rel(o.MasterAdvert))
+				break
+			}
+			if !o.GARPSeen.Seen() && !o.ARPAnswer.Seen() {
 				if o.Facts != nil && o.Facts.PeerReachable == CheckFailed {
 					break // already PEER_UNREACHABLE at pre-check
 				}
@@ -516,7 +526,7 @@ func compareRestore(ps *problems, in Intent, o Observed) {
 		return
 	}
 	if !newHolderHeld(in, o) {
-		if in.Direction == DirHandover && o.Reached >= PhaseFailback && !o.Failback.Seen() {
+		if in.Direction == DirHandover && o.VIPRemoved.Seen() && o.Reached >= PhaseFailback && !o.Failback.Seen() {
 			ps.add(CodeVIPNotHeld, api.SeverityError, "vip", "back on this node", "not seen",
 				"nobody took the VIP over and it did not come back here after the undo: the clients have no gateway", fixWaitForHolder)
 		}

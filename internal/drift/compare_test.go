@@ -43,6 +43,12 @@ func TestCompare(t *testing.T) {
 			o.Facts.PeerReachable = CheckFailed
 			o.PeerAdverts, o.MasterAdvert, o.VIPAdded, o.GARPSeen, o.ARPAnswer = 0, Mark{}, Mark{}, Mark{}, Mark{}
 		}, []string{"PEER_UNREACHABLE/peer", "VERIFY_NO_TAKEOVER/peer"}},
+		{"peer MASTER but silent on ARP", func(o *Observed, _ *Intent) {
+			o.GARPSeen, o.ARPAnswer, o.Failback = Mark{}, Mark{}, Mark{}
+		}, []string{"VERIFY_NO_TAKEOVER/peer", "VIP_UNREACHABLE/vip", "VIP_NOT_HELD/vip"}},
+		{"demotion ignored here", func(o *Observed, _ *Intent) {
+			o.VIPRemoved, o.PeerAdverts, o.MasterAdvert, o.VIPAdded, o.GARPSeen, o.ARPAnswer, o.Failback = Mark{}, 0, Mark{}, Mark{}, Mark{}, Mark{}, Mark{}
+		}, []string{"VERIFY_NO_TAKEOVER/peer", "CONFIG_NOT_APPLIED/local"}},
 		{"slow failback", func(o *Observed, _ *Intent) { o.Failback = mark(3*time.Second+4*time.Second, "netlink") },
 			[]string{"VERIFY_SLOW/failback"}},
 		{"no failback", func(o *Observed, _ *Intent) { o.Failback = Mark{} }, []string{"VERIFY_NO_FAILBACK/failback"}},

@@ -793,7 +793,7 @@ func (s *State) afterRestore(now time.Time) []Action {
 	}
 	acts := []Action{s.setStep(now, name, api.StepOK, "every change undone")}
 	held := newHolderHeld(s.intent, s.obs)
-	returning := !held && s.intent.Direction == DirHandover && !s.obs.Trigger.IsZero()
+	returning := !held && s.intent.Direction == DirHandover && !s.obs.Trigger.IsZero() && s.obs.VIPRemoved.Seen()
 	if s.recovered || s.obs.Aborted != "" || (!held && !returning) {
 		acts = append(acts, s.setStep(now, "failback", api.StepSkip, "no switch to fail back from"))
 		return append(acts, s.finish(now)...)
