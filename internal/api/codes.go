@@ -135,7 +135,8 @@ func LookupCode(c Code) (CodeInfo, bool) {
 // these IDs; the LuCI app has a translated label for each.
 type FixInfo struct {
 	ID string
-	// Code is the problem the fix addresses.
+	// Code is the problem the fix addresses, or "" for a fix offered for
+	// several codes (apply, status, logs, …).
 	Code Code
 	// Safe fixes are applied by doctor_fix and offered as LuCI buttons;
 	// the others are instructions (they touch both routers, or settings
@@ -158,6 +159,25 @@ var Fixes = []FixInfo{
 	{"auth_pass_shorten", AuthPassTooLong, false, "use an auth_pass of at most 8 characters on both routers"},
 	{"dnsmasq_hotplug", DnsmasqHotplugPresent, false, "remove keepalived-sync's /etc/hotplug.d/keepalived/551-dnsmasq, or uninstall keepalived-sync"},
 	{"enable_preempt", PreemptOff, false, "turn preempt on if the preferred router should take the VIP back"},
+	{"firewall_vrrp_manual", FirewallNoVRRPRule, false, "allow VRRP in by hand (nft add rule inet filter input ip protocol vrrp accept)"},
+
+	// The IDs internal/drift offers in a verification's diagnosis.
+	{"firewall.vrrp", FirewallNoVRRPRule, true, "add the Allow-VRRP firewall rule (firewall.vrrp) and reload the firewall"},
+	{"peer.firewall.vrrp", "", false, "on the peer router, accept VRRP from the LAN (run floatgw doctor there)"},
+	{"keepalived.start", KeepalivedNotRunning, true, "start keepalived"},
+	{"peer.keepalived", "", false, "start keepalived on the peer router and check that it runs the same VRID"},
+	{"apply", "", true, "render and apply floatgw's keepalived configuration (floatgw apply)"},
+	{"multicast", PeerNoAdverts, false, "let multicast 224.0.0.18 through between the routers, or configure unicast peers"},
+	{"vrid", VRIDConflict, false, "choose a VRID no other router uses on this LAN"},
+	{"advert_int", AdvertIntervalMismatch, false, "use the same advert_int on both routers"},
+	{"firewall.vrrp.output", AdvertSendEPERM, false, "remove the output rule that drops VRRP (IP protocol 112)"},
+	{"verify.on_holder", "", false, "run the verification on the router that holds the VIP"},
+	{"preempt", PreemptOff, false, "enable preempt on the preferred router"},
+	{"daemon.restart", "", true, "restart floatgw: at start-up it undoes what a verification left behind"},
+	{"peer.reachable", PeerUnreachable, false, "check the peer's cabling, address and firewall"},
+	{"vip", VIPAddressConflict, false, "remove the VIP from the other host or choose a free VIP"},
+	{"status", "", false, "see floatgw status and fix what it shows first"},
+	{"logs", "", false, "see floatgw logs for the cause"},
 }
 
 // LookupFix returns the catalogue entry of the fix id.

@@ -237,3 +237,19 @@ func TestReplyJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestFixes(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range Fixes {
+		if f.ID == "" || seen[f.ID] || f.Meaning == "" {
+			t.Errorf("fix %q: empty, duplicate or without meaning", f.ID)
+		}
+		seen[f.ID] = true
+		if got, ok := LookupFix(f.ID); !ok || got != f {
+			t.Errorf("LookupFix(%s) = %v, %v", f.ID, got, ok)
+		}
+	}
+	if _, ok := LookupFix("no_such_fix"); ok {
+		t.Error("LookupFix found an unknown id")
+	}
+}

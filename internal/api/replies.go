@@ -53,11 +53,16 @@ const (
 	StateUnknown = "UNKNOWN"
 	// StateSilent: a peer that was heard before but sends no adverts now.
 	StateSilent = "SILENT"
+	// StateStop: keepalived reported STOP (it is exiting).
+	StateStop = "STOP"
 
 	ReasonHealth       = "health"
 	ReasonMaintenance  = "maintenance"
 	ReasonVerification = "verification"
 	ReasonSwitch       = "switch"
+	// ReasonVRRP: a transition caused by the VRRP election itself
+	// (transitions only, never a priority reason).
+	ReasonVRRP = "vrrp"
 
 	HealthOK      = "ok"
 	HealthFailing = "failing"
@@ -82,7 +87,7 @@ const (
 // member. The LuCI contract test checks that each has a translation.
 var Vocabulary = map[string][]string{
 	"role":          {RolePrimary, RoleSecondary},
-	"vrrp_state":    {StateInit, StateBackup, StateMaster, StateFault, StateUnknown, StateSilent},
+	"vrrp_state":    {StateInit, StateBackup, StateMaster, StateFault, StateUnknown, StateSilent, StateStop},
 	"reason":        {ReasonHealth, ReasonMaintenance, ReasonVerification, ReasonSwitch},
 	"health_state":  {HealthOK, HealthFailing, HealthPending, HealthOff},
 	"step_status":   {StepPending, StepRunning, StepOK, StepFail, StepSkip},
@@ -94,7 +99,7 @@ var Vocabulary = map[string][]string{
 	"check_type":    {"ping", "dns", "tcp", "http"},
 	"health_mode":   {"off", "basic", "internet"},
 	"apply_action":  {"create", "update", "delete", "reload", "none"},
-	"transition_by": {"election", "health", "maintenance", "verification", "switch", "interface", "start", "stop"},
+	"transition_by": {ReasonVRRP, ReasonHealth, ReasonMaintenance, ReasonVerification, ReasonSwitch},
 }
 
 // StepInfo names one step of a drift verification.

@@ -64,7 +64,24 @@ const fixText = {
 	vrid_change: _('Choose a free VRID (see the VRRP scan) and set it on both routers.'),
 	auth_pass_shorten: _('Use a VRRP password of at most 8 characters on both routers.'),
 	dnsmasq_hotplug: _('Remove /etc/hotplug.d/keepalived/551-dnsmasq or uninstall keepalived-sync.'),
-	enable_preempt: _('Turn preempt on if the preferred router should take the VIP back.')
+	enable_preempt: _('Turn preempt on if the preferred router should take the VIP back.'),
+	firewall_vrrp_manual: _('Allow incoming VRRP (protocol 112) in your own firewall rules.'),
+	'firewall.vrrp': _('Add the firewall rule "Allow-VRRP" (from LAN, protocol 112) and reload the firewall'),
+	'peer.firewall.vrrp': _('On the peer router, allow VRRP from the LAN (run the checks there).'),
+	'keepalived.start': _('Start keepalived'),
+	'peer.keepalived': _('Start keepalived on the peer router and check that it uses the same VRID.'),
+	apply: _('Write floatgw\'s keepalived configuration again and apply it'),
+	multicast: _('Allow multicast 224.0.0.18 between the routers (hypervisor switch, IGMP snooping), or set unicast peers.'),
+	vrid: _('Choose a free VRID (see the VRRP scan) and set it on both routers.'),
+	advert_int: _('Use the same advert interval on both routers.'),
+	'firewall.vrrp.output': _('Allow outgoing VRRP (protocol 112) in your own firewall rules.'),
+	'verify.on_holder': _('Start the verification on the router that holds the VIP.'),
+	preempt: _('Turn preempt on if the preferred router should take the VIP back.'),
+	'daemon.restart': _('Restart floatgw; at start-up it undoes what a verification left behind'),
+	'peer.reachable': _('Check the peer\'s cable, address and firewall; it must answer on the LAN.'),
+	vip: _('Remove the VIP from the other host or choose a free address.'),
+	status: _('Look at the Status tab and fix what it shows first.'),
+	logs: _('Look at the logs under Diagnostics for the cause.')
 };
 
 const words = {
@@ -78,7 +95,8 @@ const words = {
 		MASTER: _('Master'),
 		FAULT: _('Fault'),
 		UNKNOWN: _('Unknown'),
-		SILENT: _('Silent')
+		SILENT: _('Silent'),
+		STOP: _('Stopped')
 	},
 	reason: {
 		health: _('Health checks failing'),
@@ -144,14 +162,11 @@ const words = {
 		none: _('unchanged')
 	},
 	transition_by: {
-		election: _('VRRP election'),
+		vrrp: _('VRRP election'),
 		health: _('health checks'),
 		maintenance: _('maintenance'),
 		verification: _('drift verification'),
-		'switch': _('manual switch'),
-		'interface': _('interface change'),
-		start: _('service start'),
-		stop: _('service stop')
+		'switch': _('manual switch')
 	}
 };
 
@@ -189,7 +204,8 @@ const stateColor = {
 	FAULT: '#c62828',
 	INIT: '#9e9e9e',
 	UNKNOWN: '#9e9e9e',
-	SILENT: '#ef6c00'
+	SILENT: '#ef6c00',
+	STOP: '#9e9e9e'
 };
 
 const SVGNS = 'http://www.w3.org/2000/svg';
