@@ -3,8 +3,6 @@ package uci
 import (
 	"bufio"
 	"bytes"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,15 +62,6 @@ func readManifest(t *testing.T, dir string) []manifestRow {
 	return rows
 }
 
-// uciError formats a ParseError the way the uci tool prints it.
-func uciError(err error) string {
-	var pe *ParseError
-	if !errors.As(err, &pe) {
-		return "not a ParseError: " + err.Error()
-	}
-	return fmt.Sprintf("uci: Parse error (%s) at line %d, byte %d", pe.Reason, pe.Line, pe.Byte)
-}
-
 func TestSamplesAgainstUCI(t *testing.T) {
 	dir := samplesDir(t)
 	rows := readManifest(t, dir)
@@ -123,5 +112,60 @@ func TestSamplesAgainstUCI(t *testing.T) {
 				t.Errorf("canonical file does not render to itself:\n%s", Render(r.name, p.Sections()))
 			}
 		})
+	}
+}
+
+// TestNastyAgainstUCI checks our own odd files in testdata/nasty against
+// the real uci tool's output recorded beside them (testdata/mkoracle.sh).
+func TestNastyAgainstUCI(t *testing.T) {
+	ents, err := os.ReadDir("testdata/nasty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if filepath.Ext(e.Name()) != "" {
+			continue
+		}
+		n++
+		name := e.Name()
+		t.Run(name, func(t *testing.T) {
+			base := filepath.Join("testdata/nasty", name)
+			src, err := os.ReadFile(base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, perr := Parse(name, src)
+			if want, err := os.ReadFile(base + ".error"); err == nil {
+				if perr == nil {
+					t.Fatalf("accepted; uci says %s", want)
+				}
+				if got := uciError(perr) + "\n"; got != string(want) {
+					t.Errorf("error\n got %s\nwant %s", got, want)
+				}
+				return
+			}
+			if perr != nil {
+				t.Fatalf("uci accepts this file, we said: %v", perr)
+			}
+			for ext, got := range map[string]string{
+				".show": p.Show(false), ".showX": p.Show(true),
+				".export": string(p.Export(true, false)), ".exportn": string(p.Export(true, true)),
+			} {
+				want, err := os.ReadFile(base + ext)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(string(want), got); diff != "" {
+					t.Errorf("%s (-uci +ours):\n%s", ext, diff)
+				}
+			}
+			if !bytes.Equal(p.Bytes(), src) {
+				t.Error("round trip changed the bytes")
+			}
+		})
+	}
+	if n < 10 {
+		t.Fatalf("only %d nasty cases", n)
 	}
 }
