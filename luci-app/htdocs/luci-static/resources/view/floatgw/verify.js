@@ -31,6 +31,13 @@ const callVerifyStatus = rpc.declare({
 	filter: fgw.unwrap
 });
 
+/** @rpc floatgw.status */
+const callStatus = rpc.declare({
+	object: 'floatgw',
+	method: 'status',
+	filter: fgw.unwrap
+});
+
 /** @rpc floatgw.doctor_fix id:string */
 const callDoctorFix = rpc.declare({
 	object: 'floatgw',
@@ -39,10 +46,23 @@ const callDoctorFix = rpc.declare({
 	filter: fgw.unwrap
 });
 
+/*
+ * Latest run, or {} when there is none. A daemon may answer "no run yet"
+ * with status NOT_FOUND (4), which uhttpd passes on as a bare 4, the same
+ * code as a missing ubus object; status tells the two apart.
+ */
+function latestRun() {
+	return callVerifyStatus().catch(function(err) {
+		if (err.ubusCode != 4)
+			throw err;
+		return callStatus().then(function() { return {}; }, function() { throw err; });
+	});
+}
+
 return view.extend({
 	load() {
 		return Promise.all([
-			callVerifyStatus().catch(function(err) { return { error: err }; })
+			latestRun().catch(function(err) { return { error: err }; })
 		]);
 	},
 
@@ -75,7 +95,7 @@ return view.extend({
 	},
 
 	refresh() {
-		return callVerifyStatus().then(L.bind(this.update, this)).catch(L.bind(function(err) {
+		return latestRun().then(L.bind(this.update, this)).catch(L.bind(function(err) {
 			this.update({ error: err });
 		}, this));
 	},
