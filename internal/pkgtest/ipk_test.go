@@ -86,19 +86,63 @@ func runIPK(tool, root string, args ...string) (string, error) {
 	return string(out), nil
 }
 
-// buildAll builds scripts/ipk, the real floatgw for every architecture
-// (as "make ipk" does: static, cgo off, -tags openwrt, stripped) and every
-// package. The packaging tests skip loudly when cmd/floatgw does not build.
+var (
+	toolOnce sync.Once
+	toolPath string
+	toolErr  string
+	luciOnce sync.Once
+	luciPath string
+	luciErr  string
+)
+
+// buildTool builds scripts/ipk once.
+func buildTool(t *testing.T) string {
+	t.Helper()
+	toolOnce.Do(func() {
+		toolPath = filepath.Join(workDir, "ipk")
+		if out, err := goBuild(repoRoot(t), toolPath, "./scripts/ipk", nil); err != nil {
+			toolErr = "building scripts/ipk: " + string(out)
+		}
+	})
+	if toolErr != "" {
+		t.Fatal(toolErr)
+	}
+	return toolPath
+}
+
+// luciIPK builds luci-app-floatgw once; it needs no floatgw binary.
+func luciIPK(t *testing.T) string {
+	t.Helper()
+	tool := buildTool(t)
+	luciOnce.Do(func() {
+		root := repoRoot(t)
+		v, err := feedVersion(filepath.Join(root, "openwrt-feed/luci-app-floatgw/Makefile"))
+		if err == nil {
+			_, err = runIPK(tool, root, "-pkg", "luci-app-floatgw", "-out", filepath.Join(workDir, "dist-luci"))
+		}
+		if err != nil {
+			luciErr = "ipk luci-app-floatgw: " + err.Error()
+			return
+		}
+		luciPath = filepath.Join(workDir, "dist-luci", "luci-app-floatgw_"+v+"_all.ipk")
+	})
+	if luciErr != "" {
+		t.Fatal(luciErr)
+	}
+	return luciPath
+}
+
+// buildAll builds the real floatgw for every architecture (as "make ipk"
+// does: static, cgo off, -tags openwrt, stripped) and its packages. The
+// tests skip loudly when cmd/floatgw does not build at all, and fail when
+// it builds for amd64 but not for a router.
 func buildAll(t *testing.T) *built {
 	t.Helper()
+	tool := buildTool(t)
 	buildOnce.Do(func() {
 		b := &theBuild
 		root := repoRoot(t)
-		b.tool = filepath.Join(workDir, "ipk")
-		if out, err := goBuild(root, b.tool, "./scripts/ipk", nil); err != nil {
-			b.skip = "FAILED to build scripts/ipk: " + string(out)
-			return
-		}
+		b.tool = tool
 		v, err := feedVersion(filepath.Join(root, "openwrt-feed/floatgw/Makefile"))
 		if err != nil {
 			b.skip = "FAILED: " + err.Error()
@@ -137,16 +181,6 @@ func buildAll(t *testing.T) *built {
 			}
 			b.ipks[a.name] = filepath.Join(out, "floatgw_"+v+"_"+a.name+".ipk")
 		}
-		if _, err := runIPK(b.tool, root, "-pkg", "luci-app-floatgw", "-out", out); err != nil {
-			b.skip = "FAILED: ipk luci-app-floatgw: " + err.Error()
-			return
-		}
-		lv, err := feedVersion(filepath.Join(root, "openwrt-feed/luci-app-floatgw/Makefile"))
-		if err != nil {
-			b.skip = "FAILED: " + err.Error()
-			return
-		}
-		b.ipks["all"] = filepath.Join(out, "luci-app-floatgw_"+lv+"_all.ipk")
 	})
 	if theBuild.skip != "" {
 		if strings.HasPrefix(theBuild.skip, "FAILED") {
@@ -449,9 +483,8 @@ func TestFloatgwIPK(t *testing.T) {
 }
 
 func TestLuciIPK(t *testing.T) {
-	b := buildAll(t)
 	root := repoRoot(t)
-	p := unpack(t, b.ipks["all"])
+	p := unpack(t, luciIPK(t))
 
 	// Every file of luci-app/htdocs under /www and of luci-app/root under /,
 	// with its parent directories, and nothing else.

@@ -62,11 +62,16 @@ func snapshot(t *testing.T, dir string) []string {
 // with IPKG_INSTROOT set: postinst changes nothing and runs nothing, prerm
 // only removes floatgw's boot links inside the image root.
 func TestMaintainerScriptsImageRoot(t *testing.T) {
-	b := buildAll(t)
-	for _, pkg := range []struct{ name, ipk string }{{"floatgw", b.ipks["mipsel_24kc"]}, {"luci-app-floatgw", b.ipks["all"]}} {
+	for _, pkg := range []struct{ name string }{{"floatgw"}, {"luci-app-floatgw"}} {
 		t.Run(pkg.name, func(t *testing.T) {
+			var ipkFile string
+			if pkg.name == "floatgw" {
+				ipkFile = buildAll(t).ipks["mipsel_24kc"]
+			} else {
+				ipkFile = luciIPK(t)
+			}
 			img := t.TempDir()
-			install(t, unpack(t, pkg.ipk), pkg.name, img)
+			install(t, unpack(t, ipkFile), pkg.name, img)
 			// Links an image build would have made, floatgw's and another service's.
 			if err := os.MkdirAll(filepath.Join(img, "etc/rc.d"), 0o755); err != nil {
 				t.Fatal(err)
@@ -183,9 +188,8 @@ func TestMaintainerScriptsLive(t *testing.T) {
 // TestLuciPostinstLive runs luci-app-floatgw's postinst on a "router":
 // the app's uci-defaults run once, LuCI's caches go, rpcd reloads its ACLs.
 func TestLuciPostinstLive(t *testing.T) {
-	b := buildAll(t)
 	c := newChroot(t)
-	p := unpack(t, b.ipks["all"])
+	p := unpack(t, luciIPK(t))
 	install(t, p, "luci-app-floatgw", c.dir)
 	c.stub(t, "etc/init.d/rpcd")
 	c.stub(t, "stub/uci")
