@@ -7,7 +7,8 @@
  * internal/api/harness_samples_test.go checks against the Go reply types.
  *
  * URL parameters: view=status|verify|diagnostics, lang=en|zh_Hans,
- * scenario=<key prefix in samples.json>, act=scan (press a button after render).
+ * scenario=<key prefix in samples.json>, act=scan (press a button after render),
+ * drop=<method,…> (answer those methods with ubus status 4), readonly=1.
  */
 'use strict';
 
@@ -137,9 +138,10 @@
 					});
 					rpcCalls.push({ object: opts.object, method: opts.method, args: args });
 					const key = (scenario && samples[scenario + ':' + opts.method]) ? scenario + ':' + opts.method : opts.method;
-					if (!(key in samples))
-						return Promise.reject(new Error('RPC call to %s/%s failed with ubus code 4: Resource not found'.format(opts.object, opts.method)));
-					let reply = JSON.parse(JSON.stringify(samples[key]));
+					/* Like uhttpd-mod-ubus: a non-zero ubus status arrives as the bare number. */
+					let reply = 4;
+					if ((key in samples) && (params.get('drop') || '').split(',').indexOf(opts.method) < 0)
+						reply = JSON.parse(JSON.stringify(samples[key]));
 					try {
 						if (typeof opts.filter == 'function')
 							reply = opts.filter(reply, args);

@@ -243,7 +243,6 @@ return view.extend({
 		o = s.taboption('advanced', form.Value, 'garp_master_refresh_repeat', _('Gratuitous ARPs per refresh'));
 		o.datatype = 'range(1,255)';
 		o.placeholder = '1';
-		o.depends({ garp_master_refresh: /^[1-9]/ });
 	},
 
 	renderHealth(m) {
