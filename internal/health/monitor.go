@@ -67,8 +67,9 @@ type Status struct {
 	LastPassedN   int           `json:"last_passed_checks"`
 	Checks        []CheckStatus `json:"checks"`
 	TrackFile     string        `json:"track_file,omitempty"`
-	// TrackValue is the value the track file is known to hold
-	// (TrackKnown) — written by this Monitor or found at start.
+	// TrackValue is what the track file held at the Monitor's latest
+	// read or write (valid when TrackKnown). The file is read every
+	// round once a verdict exists, and rewritten only if it differs.
 	TrackValue int    `json:"track_value"`
 	TrackKnown bool   `json:"track_known"`
 	TrackError string `json:"track_error,omitempty"` // latest write failure, cleared on success
@@ -153,7 +154,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 	m.loadTrackFile()
 	if m.cfg.Mode == ModeOff {
 		// Mode off: the node is healthy by definition.
-		m.apply(State{Verdict: Up, Since: time.Now()}, nil, time.Now())
+		m.apply(State{Verdict: Up, Since: time.Now()}, nil)
 		<-ctx.Done()
 		return nil
 	}
@@ -225,12 +226,12 @@ func (m *Monitor) evaluate(results []Result, starts []time.Time) {
 		}
 		s.LastRound = now
 		s.LastPassedN = r.Passed
-	}, now)
+	})
 }
 
-// apply records the new state, writes the track file when the wanted
-// value differs from what it holds, and reports a verdict change.
-func (m *Monitor) apply(next State, update func(*Status), now time.Time) {
+// apply records the new state, brings the track file in line with the
+// verdict, and reports a verdict change.
+func (m *Monitor) apply(next State, update func(*Status)) {
 	m.mu.Lock()
 	changed := next.Verdict != m.state.Verdict
 	m.state = next
@@ -241,35 +242,47 @@ func (m *Monitor) apply(next State, update func(*Status), now time.Time) {
 	if update != nil {
 		update(s)
 	}
-	want, write := 0, false
+	want, decided := 0, false
 	switch next.Verdict {
 	case Up:
-		want, write = m.opts.HealthyValue, true
+		want, decided = m.opts.HealthyValue, true
 	case Down:
-		want, write = m.opts.UnhealthyValue, true
+		want, decided = m.opts.UnhealthyValue, true
 	}
-	write = write && m.opts.TrackFile != "" && (!s.TrackKnown || s.TrackValue != want)
 	m.mu.Unlock()
 
-	if write {
-		// Only Run's goroutine writes, so the file cannot change between
-		// the decision above and here.
-		err := WriteTrackFile(m.opts.TrackFile, want)
-		m.mu.Lock()
-		if err != nil {
-			m.status.TrackError = err.Error()
-		} else {
-			m.status.TrackValue, m.status.TrackKnown, m.status.TrackError = want, true, ""
-		}
-		m.mu.Unlock()
+	if decided && m.opts.TrackFile != "" {
+		m.syncTrackFile(want)
 	}
 	if changed && m.opts.OnChange != nil {
 		m.opts.OnChange(m.Status())
 	}
 }
 
-// loadTrackFile learns what the track file holds at start, so that an
-// unchanged verdict is not rewritten (no inotify event for keepalived).
+// syncTrackFile makes the track file hold want. It reads the file first
+// (a few syscalls per round) and writes only when the content differs,
+// so keepalived sees an event only for a real change, and a file
+// removed or altered behind the Monitor's back is repaired on the next
+// round. Only Run's goroutine writes, so nothing races between the
+// read and the write within this process.
+func (m *Monitor) syncTrackFile(want int) {
+	if v, err := ReadTrackFile(m.opts.TrackFile); err == nil && v == want {
+		m.mu.Lock()
+		m.status.TrackValue, m.status.TrackKnown, m.status.TrackError = v, true, ""
+		m.mu.Unlock()
+		return
+	}
+	err := WriteTrackFile(m.opts.TrackFile, want)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		m.status.TrackError = err.Error()
+		return
+	}
+	m.status.TrackValue, m.status.TrackKnown, m.status.TrackError = want, true, ""
+}
+
+// loadTrackFile learns what the track file holds at start (for Status).
 func (m *Monitor) loadTrackFile() {
 	if m.opts.TrackFile == "" {
 		return

@@ -211,6 +211,26 @@ func TestMonitorKeepsUnchangedFile(t *testing.T) {
 	}
 }
 
+// TestMonitorRepairsTrackFile: a track file removed or altered behind
+// the Monitor's back is put right on the next round.
+func TestMonitorRepairsTrackFile(t *testing.T) {
+	tcp := startTCP(t, "127.0.0.1:0")
+	track := filepath.Join(t.TempDir(), "health")
+	startMonitor(t, Config{
+		Interval: 100 * time.Millisecond, Rise: 1,
+		Checks: []CheckSpec{{Type: CheckTCP, Target: "127.0.0.1", Port: int(tcp.Addr().Port()), Timeout: 50 * time.Millisecond}},
+	}, Options{TrackFile: track, HealthyValue: 0, UnhealthyValue: -1})
+	waitTrack(t, track, 0, 2*time.Second)
+	if err := os.Remove(track); err != nil {
+		t.Fatal(err)
+	}
+	waitTrack(t, track, 0, 2*time.Second)
+	if err := os.WriteFile(track, []byte("9\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitTrack(t, track, 0, 2*time.Second)
+}
+
 func TestMonitorKOfN(t *testing.T) {
 	tcp := startTCP(t, "127.0.0.1:0")
 	checks := []CheckSpec{
