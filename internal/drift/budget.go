@@ -82,7 +82,7 @@ type Expectation struct {
 // Budget is Expected + Slack: a measured time above it is slow.
 func (e Expectation) Budget() time.Duration { return e.Expected + e.Slack }
 
-// Budgets are the expectations of one run, derived by [Budgets] from the
+// BudgetSet holds the expectations of one run, derived by [Budgets] from the
 // plan and the direction decided at pre-check.
 type BudgetSet struct {
 	// Switch is the time from the trigger to the new holder's first
