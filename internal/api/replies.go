@@ -214,7 +214,7 @@ type Holder struct {
 	// does; both false with a non-empty IP means some other host answers.
 	Self bool `json:"self"`
 	Peer bool `json:"peer"`
-	// Via is how it was observed: "netlink" or "arp".
+	// Via is how it was observed: "netlink", "arp" or "vrrp" (the adverts).
 	Via string `json:"via,omitempty"`
 }
 
