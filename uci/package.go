@@ -285,3 +285,8 @@ func renderType(t string) string {
 	}
 	return t
 }
+
+// Rebase records the current contents as the saved state: Changed becomes
+// false and Original returns the current bytes. Stores call it after a
+// successful save.
+func (p *Package) Rebase() { p.base = p.src }
