@@ -25,7 +25,12 @@ type request struct {
 	done   chan struct{}
 	status Status
 	err    error
+	bytes  int // DATA received, capped by maxReplyBytes
 }
+
+// maxReplyBytes bounds what one request may accumulate in DATA answers, so a
+// misbehaving peer cannot grow memory without limit within a deadline.
+const maxReplyBytes = 64 << 20
 
 // conn is one connection to ubusd. Everything learnt on it (client id,
 // object ids, pending requests) dies with it.
@@ -200,6 +205,18 @@ func (cn *conn) dispatch(m *Message) {
 		if r == nil || r.peer != m.Peer {
 			cn.mu.Unlock()
 			return // late answer, or a subscriber's answer to our NOTIFY
+		}
+		if m.Type == MsgData {
+			for _, a := range m.Attrs {
+				r.bytes += len(a.Data) + 4
+			}
+			if r.bytes > maxReplyBytes {
+				delete(cn.pending, m.Seq)
+				cn.mu.Unlock()
+				r.err = fmt.Errorf("answers exceed %d bytes", maxReplyBytes)
+				close(r.done)
+				return
+			}
 		}
 		if m.Type == MsgStatus {
 			delete(cn.pending, m.Seq)
