@@ -243,7 +243,16 @@ func TestSystemdReloaderBus(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	waitFor(t, func() bool { _, err := os.Stat(sock); return err == nil })
+	// The socket file appears before the daemon listens: wait until a
+	// connection succeeds.
+	waitFor(t, func() bool {
+		c, err := dbus.Connect("unix:path=" + sock)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
 	r := SystemdReloader{Connect: func() (*dbus.Conn, error) { return dbus.Connect("unix:path=" + sock) }}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
