@@ -20,7 +20,7 @@
 //     to /etc/hotplug.d/keepalived scripts (the fallback event path).
 //   - ParseJSONDump and Dumper read keepalived's JSON state dump
 //     (SIGRTMIN+2, `keepalived --signum=JSON`) once the file is complete.
-//   - MatchLogLine marks the known keepalived log lines (the seeds' error
+//   - ParseLogLine and MatchLogMessage mark the known keepalived log lines (the seeds' error
 //     table and keepalived's own messages) with stable UPPER_SNAKE codes;
 //     LogSource fetches recent lines from logread, journalctl or a file.
 //

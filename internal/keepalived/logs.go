@@ -76,7 +76,7 @@ func pat(code string, sev Severity, meaning, re string) LogPattern {
 	return LogPattern{Code: code, Severity: sev, Meaning: meaning, re: regexp.MustCompile(re)}
 }
 
-// LogPatterns is the table MatchLogLine uses, most specific first. Sources:
+// LogPatterns is the table MatchLogMessage uses, most specific first. Sources:
 // the seeds' error table and troubleshooting cases, keepalived 2.2.7's
 // captured logs (keepalived-samples/logs) and vrrp.c's messages.
 var LogPatterns = []LogPattern{
