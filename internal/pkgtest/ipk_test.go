@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"debug/buildinfo"
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -92,6 +93,7 @@ var (
 	toolErr  string
 	luciOnce sync.Once
 	luciPath string
+	i18nPath string
 	luciErr  string
 )
 
@@ -110,8 +112,21 @@ func buildTool(t *testing.T) string {
 	return toolPath
 }
 
-// luciIPK builds luci-app-floatgw once; it needs no floatgw binary.
+// luciIPK builds luci-app-floatgw and its zh-cn translation package once;
+// they need no floatgw binary.
 func luciIPK(t *testing.T) string {
+	t.Helper()
+	luciBuild(t)
+	return luciPath
+}
+
+func i18nIPK(t *testing.T) string {
+	t.Helper()
+	luciBuild(t)
+	return i18nPath
+}
+
+func luciBuild(t *testing.T) {
 	t.Helper()
 	tool := buildTool(t)
 	luciOnce.Do(func() {
@@ -125,11 +140,11 @@ func luciIPK(t *testing.T) string {
 			return
 		}
 		luciPath = filepath.Join(workDir, "dist-luci", "luci-app-floatgw_"+v+"_all.ipk")
+		i18nPath = filepath.Join(workDir, "dist-luci", "luci-i18n-floatgw-zh-cn_"+strings.Replace(v, "-", "-r", 1)+"_all.ipk")
 	})
 	if luciErr != "" {
 		t.Fatal(luciErr)
 	}
-	return luciPath
 }
 
 // buildAll builds the real floatgw for every architecture (as "make ipk"
@@ -535,8 +550,8 @@ func TestLuciIPK(t *testing.T) {
 		t.Errorf("control.tar.gz (-want +got):\n%s", diff)
 	}
 	post, _ := p.file("./postinst")
-	if !bytes.Equal(post.Data, readRepo(t, "scripts/ipk/control/luci-app-floatgw.postinst")) {
-		t.Error("postinst differs from scripts/ipk/control/luci-app-floatgw.postinst")
+	if !bytes.Equal(post.Data, readRepo(t, "scripts/ipk/control/luci.postinst")) {
+		t.Error("postinst differs from scripts/ipk/control/luci.postinst")
 	}
 	ctl, _ := p.file("./control")
 	fields, _ := controlFields(t, string(ctl.Data))
@@ -654,5 +669,124 @@ func TestOpenWrtBinary(t *testing.T) {
 		if a.name == "mipsel_24kc" && st.Size() > sizeBudget {
 			t.Errorf("stripped linux/mipsle binary is %d bytes, over the %d-byte budget", st.Size(), sizeBudget)
 		}
+	}
+}
+
+// lmoLookup finds a message in a LuCI catalog the way lmo_translate does
+// for a key without whitespace to canonicalize: SuperFastHash of the key,
+// binary search in the index at the offset named by the last 4 bytes.
+func lmoLookup(t *testing.T, lmo []byte, key string) (string, bool) {
+	t.Helper()
+	if len(lmo) < 4 {
+		t.Fatalf("catalog of %d bytes", len(lmo))
+	}
+	idx := binary.BigEndian.Uint32(lmo[len(lmo)-4:])
+	if int(idx) > len(lmo)-4 || (len(lmo)-4-int(idx))%16 != 0 {
+		t.Fatalf("catalog index at %d of %d bytes", idx, len(lmo))
+	}
+	h := sfhTest([]byte(key))
+	for i := int(idx); i < len(lmo)-4; i += 16 {
+		if binary.BigEndian.Uint32(lmo[i:]) == h {
+			off, n := binary.BigEndian.Uint32(lmo[i+8:]), binary.BigEndian.Uint32(lmo[i+12:])
+			return string(lmo[off : off+n]), true
+		}
+	}
+	return "", false
+}
+
+// sfhTest is LuCI's sfh_hash(key, len, len), written again here so that
+// the test does not trust the builder's copy.
+func sfhTest(d []byte) uint32 {
+	if len(d) == 0 {
+		return 0
+	}
+	h := uint32(len(d))
+	g := func(b []byte) uint32 { return uint32(b[0]) + uint32(b[1])<<8 }
+	for len(d) >= 4 {
+		h += g(d)
+		h = h<<16 ^ (g(d[2:])<<11 ^ h)
+		h += h >> 11
+		d = d[4:]
+	}
+	switch len(d) {
+	case 3:
+		h += g(d)
+		h ^= h << 16
+		h ^= uint32(int32(int8(d[2]))) << 18
+		h += h >> 11
+	case 2:
+		h += g(d)
+		h ^= h << 11
+		h += h >> 17
+	case 1:
+		h += uint32(int32(int8(d[0])))
+		h ^= h << 10
+		h += h >> 1
+	}
+	h ^= h << 3
+	h += h >> 5
+	h ^= h << 4
+	h += h >> 17
+	h ^= h << 25
+	h += h >> 6
+	return h
+}
+
+var poEntryRE = regexp.MustCompile(`(?m)^msgid "([A-Za-z][A-Za-z ]*[a-z])"\nmsgstr "([^"]+)"$`)
+
+// TestLuciI18nIPK checks the zh-cn translation package: the compiled
+// catalog with the .po's translations, the uci-defaults line that adds the
+// language, and the control fields luci.mk gives translation packages.
+func TestLuciI18nIPK(t *testing.T) {
+	po := readRepo(t, "luci-app/po/zh_Hans/floatgw.po")
+	p := unpack(t, i18nIPK(t))
+	want := []string{
+		"./ 5 0755",
+		"./etc/ 5 0755",
+		"./etc/uci-defaults/ 5 0755",
+		"./etc/uci-defaults/luci-i18n-floatgw-zh-cn 0 0644",
+		"./usr/ 5 0755",
+		"./usr/lib/ 5 0755",
+		"./usr/lib/lua/ 5 0755",
+		"./usr/lib/lua/luci/ 5 0755",
+		"./usr/lib/lua/luci/i18n/ 5 0755",
+		"./usr/lib/lua/luci/i18n/floatgw.zh-cn.lmo 0 0644",
+	}
+	if diff := cmp.Diff(want, listing(p.data)); diff != "" {
+		t.Errorf("data.tar.gz (-want +got):\n%s", diff)
+	}
+	defaults, _ := p.file("./etc/uci-defaults/luci-i18n-floatgw-zh-cn")
+	if got, want := string(defaults.Data), "uci set luci.languages.zh_cn='简体中文 (Chinese Simplified)'; uci commit luci\n"; got != want {
+		t.Errorf("uci-defaults %q, want %q", got, want)
+	}
+	lmo, _ := p.file("./usr/lib/lua/luci/i18n/floatgw.zh-cn.lmo")
+	entries := poEntryRE.FindAllSubmatch(po, -1)
+	if len(entries) < 5 {
+		t.Fatalf("only %d simple entries found in floatgw.po", len(entries))
+	}
+	for _, e := range entries {
+		got, ok := lmoLookup(t, lmo.Data, string(e[1]))
+		if string(e[1]) == string(e[2]) {
+			continue // po2lmo leaves out translations equal to the original
+		}
+		if !ok || got != string(e[2]) {
+			t.Errorf("catalog: %q -> %q (found %v), want %q", e[1], got, ok, e[2])
+		}
+	}
+	ctl, _ := p.file("./control")
+	fields, _ := controlFields(t, string(ctl.Data))
+	for k, v := range map[string]string{
+		"Package":      "luci-i18n-floatgw-zh-cn",
+		"Depends":      "libc, luci-app-floatgw",
+		"Architecture": "all",
+		"Section":      "luci",
+		"Description":  " Translation for luci-app-floatgw - 简体中文 (Chinese Simplified)",
+	} {
+		if fields[k] != v {
+			t.Errorf("control %s = %q, want %q", k, fields[k], v)
+		}
+	}
+	if diff := cmp.Diff([]string{"./ 5 0755", "./control 0 0644", "./postinst 0 0755"}, listing(p.control)); diff != "" {
+		t.Errorf("control.tar.gz (-want +got):\n%s", diff)
 	}
 }

@@ -216,3 +216,23 @@ func TestLuciPostinstLive(t *testing.T) {
 		}
 	}
 }
+
+// TestLuciI18nPostinstLive installs the translation package on a "router":
+// its uci-defaults add the language to LuCI once and are removed.
+func TestLuciI18nPostinstLive(t *testing.T) {
+	c := newChroot(t)
+	install(t, unpack(t, i18nIPK(t)), "luci-i18n-floatgw-zh-cn", c.dir)
+	c.stub(t, "etc/init.d/rpcd")
+	c.stub(t, "stub/uci")
+	code, out := c.run(t, []string{"PKG_UPGRADE=0"}, "/usr/lib/opkg/info/luci-i18n-floatgw-zh-cn.postinst configure")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	want := []string{"uci|set|luci.languages.zh_cn=简体中文 (Chinese Simplified)", "uci|commit|luci", "rpcd|reload"}
+	if diff := cmp.Diff(want, c.calls(t)); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if exists(c.path("etc/uci-defaults/luci-i18n-floatgw-zh-cn")) {
+		t.Error("uci-defaults file still there after postinst")
+	}
+}

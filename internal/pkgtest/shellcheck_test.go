@@ -14,7 +14,7 @@ var shellScripts = []string{
 	"scripts/uci-defaults/80_floatgw",
 	"scripts/ipk/control/floatgw.postinst",
 	"scripts/ipk/control/floatgw.prerm",
-	"scripts/ipk/control/luci-app-floatgw.postinst",
+	"scripts/ipk/control/luci.postinst",
 	"openwrt-feed/floatgw/test.sh",
 	"internal/pkgtest/testdata/procd-stub/procd.sh",
 	"internal/pkgtest/testdata/initd-harness.sh",

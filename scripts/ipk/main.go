@@ -22,7 +22,7 @@ import (
 	"time"
 )
 
-//go:embed control/floatgw.postinst control/floatgw.prerm control/luci-app-floatgw.postinst
+//go:embed control/floatgw.postinst control/floatgw.prerm control/luci.postinst
 var controlScripts embed.FS
 
 // Arch describes one OpenWrt package architecture the floatgw binary is built for.
@@ -84,7 +84,7 @@ func run(args []string) error {
 		return err
 	}
 
-	var p *Package
+	var pkgs []*Package
 	switch *pkg {
 	case "floatgw":
 		arch, ok := lookupArch(*archName)
@@ -94,38 +94,42 @@ func run(args []string) error {
 		if *bin == "" {
 			return errors.New("-bin: the floatgw binary to pack is required")
 		}
-		p, err = floatgwPackage(*root, arch, *bin)
+		p, err := floatgwPackage(*root, arch, *bin)
+		if err != nil {
+			return err
+		}
+		pkgs = append(pkgs, p)
 	case "luci-app-floatgw":
 		if *archName != "" && *archName != "all" {
 			return fmt.Errorf("-arch %q: luci-app-floatgw is architecture all", *archName)
 		}
-		p, err = luciPackage(*root)
+		if pkgs, err = luciPackages(*root); err != nil {
+			return err
+		}
 	default:
 		return fmt.Errorf("-pkg %q: want floatgw or luci-app-floatgw", *pkg)
 	}
-	if err != nil {
-		return err
-	}
-	if *version != "" {
-		if !validVersion(*version) {
-			return fmt.Errorf("-version %q: want digits first and only [0-9A-Za-z.+~-]", *version)
-		}
-		p.Control.Version = *version
-	}
-	p.Control.SourceDateEpoch = epoch
-
-	ipk, err := p.Build(time.Unix(epoch, 0))
-	if err != nil {
-		return err
+	if *version != "" && !validVersion(*version) {
+		return fmt.Errorf("-version %q: want digits first and only [0-9A-Za-z.+~-]", *version)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	name := filepath.Join(*out, p.FileName())
-	if err := os.WriteFile(name, ipk, 0o644); err != nil {
-		return err
+	for _, p := range pkgs {
+		if *version != "" {
+			p.Control.Version = *version
+		}
+		p.Control.SourceDateEpoch = epoch
+		ipk, err := p.Build(time.Unix(epoch, 0))
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.Control.Package, err)
+		}
+		name := filepath.Join(*out, p.FileName())
+		if err := os.WriteFile(name, ipk, 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("%s %d\n", name, len(ipk))
 	}
-	fmt.Printf("%s %d\n", name, len(ipk))
 	return nil
 }
 
@@ -677,7 +681,9 @@ func hotplugFiles(root string) ([]File, error) {
 
 var hotplugNameRE = regexp.MustCompile(`^[0-9]+-[A-Za-z0-9_.-]+$`)
 
-func luciPackage(root string) (*Package, error) {
+// luciPackages returns luci-app-floatgw and, like luci.mk, one
+// luci-i18n-floatgw-<lang> package per translated language in luci-app/po.
+func luciPackages(root string) ([]*Package, error) {
 	m, err := readFeedMakefile(filepath.Join(root, "openwrt-feed", "luci-app-floatgw", "Makefile"))
 	if err != nil {
 		return nil, err
@@ -704,20 +710,100 @@ func luciPackage(root string) (*Package, error) {
 			return nil, err
 		}
 	}
-	p := &Package{Control: c}
-	app := filepath.Join(root, "luci-app")
+	postinst, _ := controlScripts.ReadFile("control/luci.postinst")
+	app := &Package{Control: c, Scripts: map[string][]byte{"postinst": postinst}}
+	dir := filepath.Join(root, "luci-app")
 	for _, t := range []struct{ src, dst string }{{"htdocs", "/www"}, {"root", "/"}} {
-		files, err := treeFiles(filepath.Join(app, t.src), t.dst)
+		files, err := treeFiles(filepath.Join(dir, t.src), t.dst)
 		if err != nil {
 			return nil, err
 		}
-		p.Files = append(p.Files, files...)
+		app.Files = append(app.Files, files...)
 	}
-	if !p.hasPrefix("/www/luci-static/resources/view/floatgw/") {
+	if !app.hasPrefix("/www/luci-static/resources/view/floatgw/") {
 		return nil, errors.New("luci-app/htdocs has no views under luci-static/resources/view/floatgw/")
 	}
-	postinst, _ := controlScripts.ReadFile("control/luci-app-floatgw.postinst")
-	p.Scripts = map[string][]byte{"postinst": postinst}
+	pkgs := []*Package{app}
+
+	poVersion, err := m.get("PKG_PO_VERSION")
+	if err != nil {
+		poVersion = c.Version
+	}
+	langs, err := os.ReadDir(filepath.Join(dir, "po"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	for _, l := range langs {
+		if !l.IsDir() || l.Name() == "templates" || strings.HasPrefix(l.Name(), ".") {
+			continue
+		}
+		p, err := translationPackage(c, poVersion, filepath.Join(dir, "po", l.Name()), postinst)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			pkgs = append(pkgs, p)
+		}
+	}
+	return pkgs, nil
+}
+
+// luciLanguages maps the po/ directory names LuCI uses to the language code
+// of the package and catalog names and the title luci.mk gives them.
+var luciLanguages = map[string]struct{ code, title string }{
+	"zh_Hans": {"zh-cn", "简体中文 (Chinese Simplified)"},
+	"zh_Hant": {"zh-tw", "繁體中文 (Chinese Traditional)"},
+	"en":      {"en", "English"},
+}
+
+// translationPackage is luci-i18n-floatgw-<code>: the compiled catalogs of
+// one language and the uci-defaults line that adds the language to LuCI.
+// It is nil when no .po file of the language has a translation.
+func translationPackage(app Control, version, dir string, postinst []byte) (*Package, error) {
+	lang, ok := luciLanguages[filepath.Base(dir)]
+	if !ok {
+		return nil, fmt.Errorf("%s: no LuCI language code and title known for %q (add it to luciLanguages in scripts/ipk)", dir, filepath.Base(dir))
+	}
+	pos, err := filepath.Glob(filepath.Join(dir, "*.po"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(pos)
+	name := "luci-i18n-floatgw-" + lang.code
+	p := &Package{Control: Control{
+		Package:      name,
+		Version:      version,
+		Depends:      []string{"libc", app.Package},
+		Source:       app.Source,
+		SourceName:   app.SourceName,
+		License:      app.License,
+		Section:      "luci",
+		URL:          app.URL,
+		Maintainer:   app.Maintainer,
+		Architecture: "all",
+		Description:  "Translation for " + app.Package + " - " + lang.title,
+	}, Scripts: map[string][]byte{"postinst": postinst}}
+	for _, po := range pos {
+		src, err := os.ReadFile(po)
+		if err != nil {
+			return nil, err
+		}
+		lmo, err := compileLMO(src)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", po, err)
+		}
+		if lmo == nil {
+			continue
+		}
+		base := strings.TrimSuffix(filepath.Base(po), ".po")
+		p.Files = append(p.Files, File{Path: "/usr/lib/lua/luci/i18n/" + base + "." + lang.code + ".lmo", Mode: 0o644, Data: lmo})
+	}
+	if len(p.Files) == 0 {
+		return nil, nil
+	}
+	uciName := strings.ReplaceAll(lang.code, "-", "_")
+	p.Files = append(p.Files, File{Path: "/etc/uci-defaults/" + name, Mode: 0o644,
+		Data: []byte("uci set luci.languages." + uciName + "='" + lang.title + "'; uci commit luci\n")})
 	return p, nil
 }
 
