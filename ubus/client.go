@@ -12,6 +12,9 @@ import (
 // State is the connection state reported to the function given WithStateFunc.
 type State int
 
+// socketPaths is the search order for Dial(ctx, "", …); tests replace it.
+var socketPaths = []string{DefaultSocketPath, LegacySocketPath}
+
 // Connection states.
 const (
 	StateDisconnected State = iota
@@ -193,7 +196,7 @@ func Dial(ctx context.Context, path string, opts ...Option) (*Client, error) {
 func (c *Client) connect(ctx context.Context) (*conn, error) {
 	paths := []string{c.path}
 	if c.path == "" {
-		paths = []string{DefaultSocketPath, LegacySocketPath}
+		paths = socketPaths
 	}
 	var firstErr error
 	for _, p := range paths {
