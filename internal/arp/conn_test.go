@@ -24,6 +24,8 @@ func pair(t *testing.T) (a, b *testNetns, macB net.HardwareAddr) {
 	b.ip(t, "addr", "add", "192.168.77.1/24", "dev", "eth0")
 	a.ip(t, "link", "set", "eth0", "up")
 	b.ip(t, "link", "set", "eth0", "up")
+	a.waitUp(t, "eth0")
+	b.waitUp(t, "eth0")
 	return a, b, net.HardwareAddr{2, 0x77, 0, 0, 0, 3}
 }
 

@@ -55,6 +55,9 @@ func buildLab(t *testing.T, nodes map[string]int) map[string]*labNode {
 		n.ip(t, "link", "set", "lo", "up")
 		out[name] = n
 	}
+	for _, n := range out {
+		n.waitUp(t, "eth0")
+	}
 	return out
 }
 

@@ -32,6 +32,8 @@ func TestListenerCrafted(t *testing.T) {
 	rx.ip(t, "addr", "add", "192.168.77.100/24", "dev", "eth0")
 	tx.ip(t, "link", "set", "eth0", "up")
 	rx.ip(t, "link", "set", "eth0", "up")
+	tx.waitUp(t, "eth0")
+	rx.waitUp(t, "eth0")
 	txMAC := net.HardwareAddr{2, 0x77, 0, 0, 0, 4}
 	rxMAC := net.HardwareAddr{2, 0x77, 0, 0, 0, 0x64}
 	txIP, rxIP := netip.MustParseAddr("192.168.77.4"), netip.MustParseAddr("192.168.77.100")
@@ -41,27 +43,28 @@ func TestListenerCrafted(t *testing.T) {
 		frames []Frame
 	}
 	var rxs, txs sink
-	var rxl, txl *Listener
+	var rxl *Listener
+	var txm *Monitor // the sending side runs the daemon's Monitor
 	var err1, err2 error
 	rx.do(t, func() {
 		rxl, err1 = NewListener("eth0", func(f Frame) { rxs.mu.Lock(); rxs.frames = append(rxs.frames, f); rxs.mu.Unlock() })
 	})
 	tx.do(t, func() {
-		txl, err2 = NewListener("eth0", func(f Frame) { txs.mu.Lock(); txs.frames = append(txs.frames, f); txs.mu.Unlock() })
+		txm, err2 = NewMonitor("eth0", func(f Frame) { txs.mu.Lock(); txs.frames = append(txs.frames, f); txs.mu.Unlock() })
 	})
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for _, l := range []*Listener{rxl, txl} {
+	for _, run := range []func(context.Context) error{rxl.Run, txm.Run} {
 		wg.Add(1)
-		go func(l *Listener) {
+		go func(run func(context.Context) error) {
 			defer wg.Done()
-			if err := l.Run(ctx); err != nil {
+			if err := run(ctx); err != nil {
 				t.Errorf("Run: %v", err)
 			}
-		}(l)
+		}(run)
 	}
 
 	v2 := Advert{Version: 2, VRID: 51, Priority: 120, Interval: 1, Addrs: []netip.Addr{netip.MustParseAddr("192.168.77.254")}}
@@ -136,6 +139,9 @@ func TestListenerCrafted(t *testing.T) {
 	}
 	check("receiver", &rxs, false)
 	check("sender", &txs, true)
+	if mr := txm.Report(nil); len(mr.VRIDs) != 2 || mr.Adverts != 3 || len(mr.Rejected) != 2 || !mr.VRIDs[0].Sources[0].Local {
+		t.Errorf("monitor report: %+v", mr)
+	}
 
 	// The receiver's frames through a tracker: two VRIDs, CARP and TTL counted
 	// as rejected, the CARP vhid kept out of the free VRIDs.

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -88,4 +89,18 @@ func run(t *testing.T, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// waitUp waits until dev in the namespace is operationally up: a veth's
+// queue is only activated (by the kernel's linkwatch, asynchronously) after
+// both ends are up, and frames sent before that are dropped.
+func (n *testNetns) waitUp(t *testing.T, dev string) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		out, err := exec.Command("ip", "-n", n.name, "-o", "link", "show", "dev", dev).CombinedOutput()
+		if err == nil && strings.Contains(string(out), "state UP") {
+			return
+		}
+	}
+	t.Fatalf("%s in %s not operationally up after 5 s", dev, n.name)
 }

@@ -1,6 +1,7 @@
 package vrrp
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"net"
@@ -67,6 +68,12 @@ func TestReportForeignVRID(t *testing.T) {
 	for _, f := range framesFromPcap(t, "all-fx-c-foreign-vrid.pcap") {
 		tr.Observe(f)
 	}
+	// Plus a ucarp neighbour with vhid 7, which must land in "rejected".
+	carp := DecodeFrame(ethFrame(groupMAC, net.HardwareAddr{2, 0x77, 0, 0, 0, 9}, ipWrap(t, carpPacket(), 255, Protocol, 0)))
+	carp.Packet.Src = netip.MustParseAddr("192.168.77.9")
+	carp.Err = &CARPError{VHID: 7, AdvBase: 1}
+	carp.Time = time.Date(2026, 11, 21, 22, 13, 0, 0, time.UTC)
+	tr.Observe(carp)
 	own := ownGW
 	r := tr.Report(&own)
 	r.Interface = "eth0"
@@ -99,6 +106,12 @@ func TestReportForeignVRID(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "report-fx-c-foreign-vrid.json", append(b, '\n'))
+	r.DurationMS = 20000
+	var text bytes.Buffer
+	if err := r.WriteText(&text, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report-fx-c-foreign-vrid.txt", text.Bytes())
 }
 
 func TestTrackerIntervalsAndPriorities(t *testing.T) {
