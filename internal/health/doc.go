@@ -37,7 +37,9 @@
 //	+ crypto/tls (no net/http) 4,391,095 bytes (+2,097,152)
 //
 // So there is no TLS: an https check alone would cost about half of the
-// whole binary budget. A tcp check on port 443 covers "is it up".
+// whole binary budget. A tcp check on port 443 covers "is it up". The
+// whole package (four checks, Monitor, x/sys/unix) in the same tiny
+// main builds to 2,490,551 bytes: +196,608 over the net-only main.
 //
 // The states, timers and timing budget are in DESIGN.md.
 package health

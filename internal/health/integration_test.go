@@ -96,7 +96,12 @@ func TestIntegrationBlockTarget(t *testing.T) {
 		}
 	})
 
-	block := func() time.Time {
+	// block and unblock return when the nft command started and when it
+	// returned: the change takes effect somewhere in between, so lower
+	// bounds are measured from the first and upper bounds from the
+	// second.
+	block := func() [2]time.Time {
+		before := time.Now()
 		cmdline := "add table inet fgwt_health\n" +
 			"add chain inet fgwt_health in { type filter hook input priority -10; policy accept; }\n" +
 			"add rule inet fgwt_health in ip saddr 10.252.0.1 drop\n"
@@ -105,17 +110,19 @@ func TestIntegrationBlockTarget(t *testing.T) {
 		if out, err := c.CombinedOutput(); err != nil {
 			t.Fatalf("nft block: %v\n%s", err, out)
 		}
-		return time.Now()
+		return [2]time.Time{before, time.Now()}
 	}
-	unblock := func() time.Time {
+	unblock := func() [2]time.Time {
+		before := time.Now()
 		run(t, "ip", "netns", "exec", tgt, "nft", "delete", "table", "inet", "fgwt_health")
-		return time.Now()
+		return [2]time.Time{before, time.Now()}
 	}
-	within := func(what string, d, lo, hi time.Duration) {
+	within := func(what string, at time.Time, from [2]time.Time, lo, hi time.Duration) {
 		t.Helper()
-		t.Logf("%s: %v (bounds %v .. %v)", what, d.Round(time.Millisecond), lo, hi)
-		if d < lo || d > hi {
-			t.Errorf("%s took %v, want between %v and %v", what, d, lo, hi)
+		early, late := at.Sub(from[1]), at.Sub(from[0])
+		t.Logf("%s: %v..%v (bounds %v .. %v)", what, early.Round(time.Millisecond), late.Round(time.Millisecond), lo, hi)
+		if late < lo || early > hi {
+			t.Errorf("%s took %v..%v, want between %v and %v", what, early, late, lo, hi)
 		}
 	}
 
@@ -126,20 +133,20 @@ func TestIntegrationBlockTarget(t *testing.T) {
 	// after the block.
 	blocked := block()
 	down := waitTrack(t, track, 1, fall*interval+timeout+5*time.Second)
-	within("unhealthy after block", down.Sub(blocked), (fall-1)*interval+timeout-slack/10, fall*interval+timeout+slack)
+	within("unhealthy after block", down, blocked, (fall-1)*interval+timeout-slack/10, fall*interval+timeout+slack)
 
 	// Repair at once: hold-down decides. Up comes at the first round with
 	// rise passes at or after down+hold.
 	unblock()
 	up := waitTrack(t, track, 0, hold+rise*interval+5*time.Second)
-	within("healthy after repair inside hold-down (from down)", up.Sub(down), hold-slack/10, hold+interval+slack)
+	within("healthy after repair inside hold-down (from down)", up, [2]time.Time{down, down}, hold-slack/10, hold+interval+slack)
 
 	// Break again, repair after the hold-down expired: rise decides.
 	blocked = block()
 	down = waitTrack(t, track, 1, fall*interval+timeout+5*time.Second)
-	within("unhealthy after second block", down.Sub(blocked), (fall-1)*interval+timeout-slack/10, fall*interval+timeout+slack)
+	within("unhealthy after second block", down, blocked, (fall-1)*interval+timeout-slack/10, fall*interval+timeout+slack)
 	time.Sleep(hold + interval) // test code: let the hold-down run out
 	repaired := unblock()
 	up = waitTrack(t, track, 0, rise*interval+5*time.Second)
-	within("healthy after repair past hold-down", up.Sub(repaired), (rise-1)*interval-slack/10, rise*interval+slack)
+	within("healthy after repair past hold-down", up, repaired, (rise-1)*interval-slack/10, rise*interval+slack)
 }
