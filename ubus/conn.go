@@ -101,7 +101,7 @@ func (cn *conn) send(m *Message) error {
 	_ = cn.nc.SetWriteDeadline(time.Now().Add(cn.c.opts.timeout))
 	if _, err := cn.nc.Write(b); err != nil {
 		err = &OpError{Op: "write " + m.Type.String(), Err: err}
-		go cn.close(fmt.Errorf("%w: %v", ErrDisconnected, err))
+		cn.close(fmt.Errorf("%w: %v", ErrDisconnected, err))
 		return err
 	}
 	return nil

@@ -51,7 +51,7 @@ var fuzzOpts = cmp.Options{cmpopts.EquateNaNs(), cmpopts.EquateEmpty()}
 func FuzzMessage(f *testing.F) {
 	f.Add(mustHex("00000000a8950fd800000004"))
 	f.Add(mustHex("00010001000000000000000c0100000800000000"))
-	f.Add(mustHex("00ff0001000000000000000c0100000800000000"))   // bad version
+	f.Add(mustHex("00ff0001000000000000000c0100000800000000")) // unknown type
 	f.Add(mustHex("000100010000000000ffffff01000008"))
 	f.Add(mustHex("000a0006000000000000002003000008000000010b00000c0000000800000002"))
 	seedVectors(f, false)
