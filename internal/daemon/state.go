@@ -345,7 +345,9 @@ func (d *Daemon) Status() api.StatusReply {
 			}
 		}
 	}
-	sort.SliceStable(s.Problems, func(i, j int) bool { return s.Problems[i].Severity == api.SeverityError && s.Problems[j].Severity != api.SeverityError })
+	sort.SliceStable(s.Problems, func(i, j int) bool {
+		return s.Problems[i].Severity == api.SeverityError && s.Problems[j].Severity != api.SeverityError
+	})
 	return s
 }
 
