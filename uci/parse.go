@@ -123,7 +123,7 @@ func (p *parser) fail(reason string) {
 // larger than any line could be (libuci would run out of memory long before
 // on the inputs where that matters: lines cut by many NUL bytes).
 func (p *parser) double() {
-	if p.bufsz < 1<<40 {
+	if p.bufsz < 1<<30 { // fits int on 32-bit routers
 		p.bufsz *= 2
 	}
 }
