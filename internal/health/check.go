@@ -21,9 +21,9 @@ type Check interface {
 
 // Result is the outcome of one run of a Check.
 type Result struct {
-	OK      bool
-	Latency time.Duration // from the start of the run to the verdict
-	Err     string        // why it failed; empty when OK
+	OK      bool          `json:"ok"`
+	Latency time.Duration `json:"latency_ns"`      // from the start of the run to the verdict
+	Err     string        `json:"error,omitempty"` // why it failed; empty when OK
 }
 
 func okResult(start time.Time) Result {
