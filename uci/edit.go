@@ -35,12 +35,7 @@ func checkValue(v string) error {
 
 // commit applies splices, parses the result and checks it against want.
 func (p *Package) commit(sp []splice, want []Section) error {
-	sort.SliceStable(sp, func(i, j int) bool {
-		if sp[i].start != sp[j].start {
-			return sp[i].start < sp[j].start
-		}
-		return sp[i].end < sp[j].end
-	})
+	sp = p.tidy(sp)
 	var b strings.Builder
 	prev := 0
 	for _, s := range sp {
@@ -66,6 +61,42 @@ func (p *Package) commit(sp []splice, want []Section) error {
 	}
 	p.src, p.secs, p.stmts, p.lines = nsrc, secs, stmts, nil
 	return nil
+}
+
+// tidy sorts splices, merges overlapping deletions, and removes a ';' that
+// a deletion would leave dangling before the end of a line (libuci reads
+// "x ;" + newline as a command made of the newline: "invalid command").
+func (p *Package) tidy(sp []splice) []splice {
+	sort.SliceStable(sp, func(i, j int) bool {
+		if sp[i].start != sp[j].start {
+			return sp[i].start < sp[j].start
+		}
+		return sp[i].end < sp[j].end
+	})
+	var out []splice
+	for _, s := range sp {
+		if n := len(out); n > 0 && s.text == "" && out[n-1].text == "" && s.start <= out[n-1].end {
+			if s.end > out[n-1].end {
+				out[n-1].end = s.end
+			}
+			continue
+		}
+		out = append(out, s)
+	}
+	for i := range out {
+		s := &out[i]
+		if s.text != "" || s.start == s.end || !p.tailTrivia(s.end) {
+			continue
+		}
+		k := s.start
+		for k > 0 && isBlank(p.src[k-1]) {
+			k--
+		}
+		if k > 0 && p.src[k-1] == ';' && (i == 0 || out[i-1].end <= k-1) {
+			s.start = k - 1
+		}
+	}
+	return out
 }
 
 // sameSections compares two trees; anonymous sections are compared without
@@ -155,6 +186,22 @@ func (p *Package) tailTrivia(off int) bool {
 	return off >= len(p.src) || p.src[off] == '\n' || p.src[off] == '#'
 }
 
+// endsLine: nothing that counts follows the statement on its line: only
+// blanks and a comment, or a tail libuci ignores (see stmt.dead).
+func (p *Package) endsLine(st *stmt) bool {
+	return st.dead >= 0 || p.tailTrivia(st.after())
+}
+
+// replaceText is text for replacing st[start:end]. When a glued ';'
+// follows (whose tail libuci ignores), the new statement would no longer be
+// glued to it, so the ignored tail is kept as a comment instead.
+func replaceText(st *stmt, text string) string {
+	if st.dead >= 0 && st.dead == st.end {
+		return text + " #"
+	}
+	return text
+}
+
 // after is the offset just past a statement and its ';' separator.
 func (st *stmt) after() int {
 	if st.semi >= 0 {
@@ -175,7 +222,7 @@ func (p *Package) indentOf(st *stmt) (string, bool) {
 // deleteSpan removes a statement: its whole line(s) when nothing else is on
 // them, else only the statement (and its ';').
 func (p *Package) deleteSpan(st *stmt) splice {
-	if p.headBlank(st.start) && p.tailTrivia(st.after()) {
+	if p.headBlank(st.start) && p.endsLine(st) {
 		return splice{start: p.lineStart(st.start), end: p.lineEnd(st.after())}
 	}
 	end := st.after()
@@ -190,7 +237,7 @@ func (p *Package) deleteSpan(st *stmt) splice {
 // insertAfter adds statement text after st: on its own line when st ends its
 // line, else on the same line separated by ';'.
 func (p *Package) insertAfter(st *stmt, indent string, lines []string) splice {
-	if p.tailTrivia(st.after()) {
+	if p.endsLine(st) {
 		at := p.lineEnd(st.after())
 		nl := "\n"
 		if at >= 2 && p.src[at-1] == '\n' && p.src[at-2] == '\r' {
@@ -299,7 +346,7 @@ func (p *Package) replaceOption(s *section, name string, lines []string) []splic
 	if !ok {
 		ind = p.sectionIndent(s)
 	}
-	sp = append(sp, splice{start: c.start, end: c.end, text: strings.Join(lines, "\n"+ind)})
+	sp = append(sp, splice{start: c.start, end: c.end, text: replaceText(c, strings.Join(lines, "\n"+ind))})
 	for _, m := range ments {
 		if m != c {
 			sp = append(sp, p.deleteSpan(m))
@@ -428,7 +475,7 @@ func (p *Package) listEdits(s *section, opt string, values []string) ([]splice, 
 			// a deletion followed by an insertion is a replacement in place
 			if k+1 < len(ops) && ops[k+1].kind == opIns && len(pendingIns) == 0 {
 				m := ments[op.i]
-				sp = append(sp, splice{start: m.start, end: m.end, text: listLine(opt, values[ops[k+1].j])})
+				sp = append(sp, splice{start: m.start, end: m.end, text: replaceText(m, listLine(opt, values[ops[k+1].j]))})
 				prev = m
 				k++
 				continue

@@ -122,10 +122,16 @@ func TestNastyEdits(t *testing.T) {
 			want: "config s 'x'\n\toption b 1\n\toption a 'v'\n",
 		},
 		{
-			name:       "unquoted word glued to ';' discards the rest of the line",
-			in:         "config s 'x'\n\toption b x;y_lost\n",
-			edit:       func(p *Package) error { return p.Set("x", "b", "new") },
-			wantUnsafe: true,
+			name: "unquoted word glued to ';': the ignored tail stays ignored, as a comment",
+			in:   "config s 'x'\n\toption b x;y_lost\n",
+			edit: func(p *Package) error { return p.Set("x", "b", "new") },
+			want: "config s 'x'\n\toption b 'new' #;y_lost\n",
+		},
+		{
+			name: "insert after a line whose tail libuci ignores",
+			in:   "config s 'x'\n\tlist l a;list l lost\n",
+			edit: func(p *Package) error { return p.SetList("x", "l", []string{"a", "b"}) },
+			want: "config s 'x'\n\tlist l a;list l lost\n\tlist l 'b'\n",
 		},
 	}
 	for _, tt := range tests {

@@ -44,9 +44,13 @@ const (
 // stmt is one command of the file with its location.
 type stmt struct {
 	kind  stmtKind
-	start int    // file offset of the first byte of the command word
-	end   int    // file offset just past the last byte of its last argument
-	semi  int    // file offset of a ';' that ends the command, or -1
+	start int // file offset of the first byte of the command word
+	end   int // file offset just past the last byte of its last argument
+	semi  int // file offset of a ';' that ends the command, or -1
+	// dead is the file offset of a ';' glued to the end of an unquoted
+	// word: libuci overwrites it with the string terminator and ignores
+	// the rest of the line (-1 if none).
+	dead  int
 	name  string // option name (option/list)
 	value string // option/list value
 	sec   *section
@@ -106,6 +110,7 @@ type parser struct {
 	nsect   int // libuci's per-package section counter
 	stmts   []*stmt
 	lastEnd int // file offset past the last consumed byte of an argument
+	glued   int // see stmt.dead
 }
 
 type parseAbort struct{ err *ParseError }
@@ -355,6 +360,9 @@ loop:
 	if p.cur0() != 0 && next {
 		p.pos++
 	}
+	if !next && *target == p.pos && p.glued < 0 {
+		p.glued = p.orig[p.pos]
+	}
 	p.buf[*target] = 0
 }
 
@@ -451,9 +459,13 @@ func (p *parser) parseConfig(st *stmt) {
 	if !validType(typ) {
 		p.fail("invalid character in type field")
 	}
-	on, _ := p.nextArg(false, true, false)
+	on, semi := p.nextArg(false, true, false)
 	st.end = p.lastEnd
 	st.semi = p.assertEOL()
+	if semi >= 0 {
+		st.semi = semi // `config t;`: the name argument took the ';'
+	}
+	st.dead = p.glued
 	typ = p.str(ot)
 	name := p.str(on)
 	if name == "" {
@@ -487,9 +499,13 @@ func (p *parser) parseOption(st *stmt, list bool) {
 		p.fail("option without name")
 	}
 	on, _ := p.nextArg(true, true, false)
-	ov, _ := p.nextArg(false, false, false)
+	ov, semi := p.nextArg(false, false, false)
 	st.end = p.lastEnd
 	st.semi = p.assertEOL()
+	if semi >= 0 {
+		st.semi = semi // `option a ;`: the value argument took the ';'
+	}
+	st.dead = p.glued
 	name := p.str(on)
 	value := p.str(ov)
 	s := p.cur
@@ -533,6 +549,7 @@ func (p *parser) parsePackage(st *stmt) {
 	p.nextArg(true, true, true)
 	st.end = p.lastEnd
 	st.semi = p.assertEOL()
+	st.dead = p.glued
 	// loading from a config directory ignores package lines
 }
 
@@ -563,7 +580,8 @@ func (p *parser) parseLine() {
 			return
 		}
 		word := p.str(w)
-		st := &stmt{start: p.orig[w], semi: -1}
+		st := &stmt{start: p.orig[w], semi: -1, dead: -1}
+		p.glued = -1
 		p.lastEnd = p.orig[w] + len(word)
 		kw := word[1:]
 		switch word[0] {
