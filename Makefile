@@ -11,7 +11,11 @@ DIST     := dist
 TARGETS  := mipsle:mipsle:softfloat mips:mips:softfloat armv7:arm:7 arm64:arm64: amd64:amd64:
 SIZE_BUDGET_MIPSLE := 4194304
 
-.PHONY: all build cross test test-unit test-integration lint size demo lab-up lab-down bench deps fuzz clean
+IPK_ARCHES := mipsel_24kc:mipsle mips_24kc:mips arm_cortex-a7_neon-vfpv4:armv7 aarch64_generic:arm64 x86_64:amd64
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+export SOURCE_DATE_EPOCH
+
+.PHONY: all build cross ipk test test-unit test-integration lint size demo lab-up lab-down bench deps fuzz clean
 
 all: build
 
@@ -50,7 +54,17 @@ lint:
 	@scripts/shell-files | xargs -r shellcheck -s sh
 	@echo "lint: clean"
 
-size: cross
+# make ipk [ARCH=mipsel_24kc]: installable packages without the SDK (see openwrt-feed/README.md).
+ipk: cross
+	@found=; for t in $(IPK_ARCHES); do \
+		arch=$${t%%:*}; \
+		[ -z "$(ARCH)" ] || [ "$(ARCH)" = "$$arch" ] || continue; found=1; \
+		$(GO) run ./scripts/ipk -arch $$arch -bin $(DIST)/floatgw-linux-$${t#*:} -out $(DIST) || exit 1; \
+	done; \
+	[ -n "$$found" ] || { echo "ipk: unknown ARCH=$(ARCH); one of: $(foreach t,$(IPK_ARCHES),$(firstword $(subst :, ,$(t))))" >&2; exit 1; }
+	$(GO) run ./scripts/ipk -pkg luci-app-floatgw -out $(DIST)
+
+size: ipk
 	@scripts/size $(DIST) $(SIZE_BUDGET_MIPSLE)
 
 demo: deps

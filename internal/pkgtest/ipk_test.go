@@ -633,13 +633,10 @@ func TestIPKRefuses(t *testing.T) {
 	}
 }
 
-// sizeBudget is PRODUCT.md's footprint bar for the stripped linux/mipsle
-// (softfloat) binary.
-const sizeBudget = 4 << 20
-
-// TestOpenWrtBinary checks what the packages carry: within the size budget
-// on mipsle, and without the D-Bus/systemd code, which only builds without
-// the openwrt tag.
+// TestOpenWrtBinary checks what the packages carry: the D-Bus/systemd code,
+// which only builds without the openwrt tag, is left out. The sizes are
+// logged; the 4 MiB budget is enforced by `make size`, not by a test
+// (STYLE.md rule 13: footprint is measured, not asserted in tests).
 func TestOpenWrtBinary(t *testing.T) {
 	b := buildAll(t)
 	for _, a := range ipkArches {
@@ -666,9 +663,6 @@ func TestOpenWrtBinary(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("%-26s %9d bytes (%.2f MiB)", a.name, st.Size(), float64(st.Size())/(1<<20))
-		if a.name == "mipsel_24kc" && st.Size() > sizeBudget {
-			t.Errorf("stripped linux/mipsle binary is %d bytes, over the %d-byte budget", st.Size(), sizeBudget)
-		}
 	}
 }
 
