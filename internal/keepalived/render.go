@@ -19,6 +19,12 @@ func HealthTrackName(instance string) string { return instance + "_health" }
 // DemoteTrackName: see HealthTrackName.
 func DemoteTrackName(instance string) string { return instance + "_demote" }
 
+// PromoteTrackName: see HealthTrackName.
+func PromoteTrackName(instance string) string { return instance + "_promote" }
+
+// promoteWeight lifts any base priority to keepalived's ceiling of 254.
+const promoteWeight = 254
+
 // Render returns the complete keepalived configuration for s. It is pure:
 // the output depends only on s, and equal Specs give byte-identical files.
 // It returns an error naming the offending field when s holds something
@@ -39,7 +45,8 @@ func Render(s Spec) ([]byte, error) {
 	b.WriteString(Header + "\n")
 	w(0, "! Both nodes start in BACKUP; the base priority elects the master.")
 	w(0, "! Track files, per instance: <name>_health (weighted, lowers the priority)")
-	w(0, "! and <name>_demote (weight 0: non-zero puts the instance into FAULT).")
+	w(0, "! and <name>_demote (weight 0: non-zero puts the instance into FAULT); with")
+	w(0, "! a drift verifier, <name>_promote (weight 254: raises the priority to 254).")
 	w(0, "")
 
 	w(0, "global_defs {")
@@ -79,6 +86,14 @@ func Render(s Spec) ([]byte, error) {
 		w(1, "weight 0")
 		w(1, "init_file 0")
 		w(0, "}")
+		if in.PromotePath != "" {
+			w(0, "")
+			w(0, "track_file %s {", PromoteTrackName(in.Name))
+			w(1, "file \"%s\"", in.PromotePath)
+			w(1, "weight %d", promoteWeight)
+			w(1, "init_file 0")
+			w(0, "}")
+		}
 	}
 
 	for _, in := range s.Instances {
@@ -115,6 +130,9 @@ func Render(s Spec) ([]byte, error) {
 		w(1, "track_file {")
 		w(2, "%s", HealthTrackName(in.Name))
 		w(2, "%s", DemoteTrackName(in.Name))
+		if in.PromotePath != "" {
+			w(2, "%s", PromoteTrackName(in.Name))
+		}
 		w(1, "}")
 		w(1, "virtual_ipaddress {")
 		for _, v := range in.VIPs {

@@ -72,6 +72,10 @@ func goldenCases() map[string]Spec {
 	hp.GARP = &GARP{MasterDelay: 0, MasterRepeat: 3, MasterRefresh: 0, MasterRefreshRepeat: 1}
 	cases["openwrt-hotplug"] = hp
 
+	pr := baseSpec()
+	pr.Instances[0].PromotePath = "/run/floatgw/GW.promote"
+	cases["promote"] = pr
+
 	two := baseSpec()
 	second := baseInstance()
 	second.Name = "GW6"
@@ -276,6 +280,8 @@ func TestRenderRejects(t *testing.T) {
 		{"health weight -255", func(s *Spec) { s.Instances[0].Health.Weight = -255 }, "weight: must be -254..-1"},
 		{"no demote path", func(s *Spec) { s.Instances[0].DemotePath = "" }, "demote track file: path is required"},
 		{"same track paths", func(s *Spec) { s.Instances[0].DemotePath = s.Instances[0].Health.Path }, "must differ"},
+		{"promote same as demote", func(s *Spec) { s.Instances[0].PromotePath = s.Instances[0].DemotePath }, "promote track file: must differ"},
+		{"promote relative", func(s *Spec) { s.Instances[0].PromotePath = "promote" }, "promote track file"},
 		{"dup name", func(s *Spec) { s.Instances = append(s.Instances, s.Instances[0]) }, "name used twice"},
 		{"dup vrid", func(s *Spec) {
 			in := baseInstance()

@@ -113,6 +113,11 @@ type InstanceSpec struct {
 	// sends a priority-0 advert and hands the VIP over in about Skew_Time.
 	// Required; see DESIGN.md.
 	DemotePath string
+	// PromotePath, when set, is a track file with weight +254 that raises
+	// the priority (keepalived clamps at 254): the drift verifier started
+	// on the backup writes 1 to outrank the master, which then steps down
+	// when it hears the higher advert (preempt). Empty renders none.
+	PromotePath string
 }
 
 // VIP is one virtual_ipaddress entry.
@@ -337,6 +342,14 @@ func (in *InstanceSpec) validate() error {
 	}
 	if in.DemotePath == in.Health.Path {
 		return fmt.Errorf("demote track file: must differ from the health track file, got %q for both", in.DemotePath)
+	}
+	if in.PromotePath != "" {
+		if err := checkPath(in.PromotePath); err != nil {
+			return fmt.Errorf("promote track file: %w", err)
+		}
+		if in.PromotePath == in.Health.Path || in.PromotePath == in.DemotePath {
+			return fmt.Errorf("promote track file: must differ from the health and demote track files, got %q", in.PromotePath)
+		}
 	}
 	return nil
 }
