@@ -494,3 +494,84 @@ func TestRunStopsOnCancel(t *testing.T) {
 		t.Fatalf("ping after close: %v", err)
 	}
 }
+
+func TestLimits(t *testing.T) {
+	b := ubustest.NewTest(t)
+	srv := dial(t, b, ubus.WithMaxConcurrentInvokes(1), ubus.WithEventQueue(1))
+	cl := dial(t, b)
+	ctx := testCtx(t, 10*time.Second)
+	s := newServer("floatgw")
+	if err := srv.AddObject(ctx, s.obj); err != nil {
+		t.Fatal(err)
+	}
+	// One handler at a time: a second call is refused at once, not queued.
+	first := make(chan error, 1)
+	go func() {
+		_, err := cl.Call(ctx, "floatgw", "gather", nil)
+		first <- err
+	}()
+	for s.arrived.Load() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := cl.Call(ctx, "floatgw", "status", nil); !errors.Is(err, ubus.StatusUnknownError) {
+		t.Errorf("call over the cap: %v", err)
+	}
+	close(s.barrier)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Call(ctx, "floatgw", "status", nil); err != nil {
+		t.Errorf("call after the cap freed: %v", err)
+	}
+
+	// A stuck event handler loses events instead of stalling the client.
+	release := make(chan struct{})
+	l, err := srv.Listen(ctx, "fg.*", func(string, ubus.Table) { <-release })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		if err := cl.Send(ctx, "fg.flood", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := srv.Ping(ctx); err != nil {
+		t.Fatalf("client stalled behind a slow handler: %v", err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); l.Dropped() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no events dropped")
+		}
+	}
+	close(release)
+}
+
+func TestDeferredAfterDisconnect(t *testing.T) {
+	b := ubustest.NewTest(t)
+	srv := dial(t, b, ubus.WithBackoff(10*time.Millisecond, 50*time.Millisecond))
+	cl := dial(t, b)
+	ctx := testCtx(t, 10*time.Second)
+	got := make(chan *ubus.Deferred, 1)
+	obj := &ubus.Object{Name: "later", Methods: []ubus.Method{{Name: "m",
+		Handler: func(ctx context.Context, req *ubus.Request) (ubus.Table, error) {
+			got <- req.Defer()
+			return nil, nil
+		}}}}
+	if err := srv.AddObject(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	go cl.Call(ctx, "later", "m", nil)
+	d := <-got
+	b.Stop()
+	for deadline := time.Now().Add(5 * time.Second); srv.ID() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("disconnect not noticed")
+		}
+	}
+	if err := d.Reply(nil, nil); !errors.Is(err, ubus.ErrDisconnected) {
+		t.Fatalf("reply on a dead connection: %v", err)
+	}
+	if err := d.Reply(nil, nil); err == nil {
+		t.Fatal("second reply accepted")
+	}
+}
