@@ -53,10 +53,18 @@ const (
 	VerifyNoFailback Code = "VERIFY_NO_FAILBACK"
 	VerifyAborted    Code = "VERIFY_ABORTED"
 	RunNotFound      Code = "RUN_NOT_FOUND"
-	NotHolder        Code = "NOT_HOLDER"
-	FixNotFound      Code = "FIX_NOT_FOUND"
-	FixFailed        Code = "FIX_FAILED"
-	Internal         Code = "INTERNAL"
+	// Codes of a verification run (internal/drift).
+	ConfigNotApplied    Code = "CONFIG_NOT_APPLIED"
+	VRRPFault           Code = "VRRP_FAULT"
+	VIPNotHeld          Code = "VIP_NOT_HELD"
+	VerifyCannotOutrank Code = "VERIFY_CANNOT_OUTRANK"
+	VerifySwitchFailed  Code = "VERIFY_SWITCH_FAILED"
+	VerifyRestoreFailed Code = "VERIFY_RESTORE_FAILED"
+	VerifyTimeout       Code = "VERIFY_TIMEOUT"
+	NotHolder           Code = "NOT_HOLDER"
+	FixNotFound         Code = "FIX_NOT_FOUND"
+	FixFailed           Code = "FIX_FAILED"
+	Internal            Code = "INTERNAL"
 )
 
 // Argument errors, returned by [Method.Check] with ubus status
@@ -109,6 +117,13 @@ var Codes = []CodeInfo{
 	{VerifyNoFailback, SeverityWarning, "the VIP did not come back to the preferred node after the demotion was undone"},
 	{VerifyAborted, SeverityError, "the verification run was aborted; the demotion was undone"},
 	{RunNotFound, SeverityError, "no verification run with that id"},
+	{ConfigNotApplied, SeverityError, "keepalived does not run floatgw's rendered configuration (its instance or the drift/promote track files are missing); apply it first"},
+	{VRRPFault, SeverityError, "this node's VRRP instance is in FAULT (interface down, failing health check or maintenance), so it takes no part in the election"},
+	{VIPNotHeld, SeverityError, "nobody holds the VIP: clients have no gateway right now"},
+	{VerifyCannotOutrank, SeverityError, "run on the backup, this node cannot raise its priority above the holder's (the holder is at 254 or 255); run the verification on the holder"},
+	{VerifySwitchFailed, SeverityError, "the verification could not demote, promote or pause keepalived on this node"},
+	{VerifyRestoreFailed, SeverityError, "the verification could not undo its changes after retries; the daemon retries at its next start"},
+	{VerifyTimeout, SeverityError, "a step of the verification did not finish in time (the field names the wait)"},
 	{NotHolder, SeverityError, "this node does not hold the VIP, so there is nothing to hand over"},
 	{FixNotFound, SeverityError, "no current problem offers a fix with that id"},
 	{FixFailed, SeverityError, "the fix could not be applied"},
@@ -131,26 +146,31 @@ func LookupCode(c Code) (CodeInfo, bool) {
 	return CodeInfo{}, false
 }
 
-// FixInfo describes one fix the daemon knows. A Problem's Fix.ID is one of
-// these IDs; the LuCI app has a translated label for each.
+// FixInfo describes one fix. A Problem's Fix.ID is one of these IDs,
+// whichever package reports the problem (internal/doctor, internal/drift):
+// one remedy has one ID. The LuCI app has a translated label for each.
 type FixInfo struct {
 	ID string
 	// Code is the problem the fix addresses, or "" for a fix offered for
-	// several codes (apply, status, logs, …).
+	// several codes (keepalived_render, status, logs, …).
 	Code Code
 	// Safe fixes are applied by doctor_fix and offered as LuCI buttons;
 	// the others are instructions (they touch both routers, or settings
-	// only the user can choose).
+	// only the user can choose). Exactly the IDs in [SafeFixIDs] are safe.
 	Safe    bool
 	Meaning string
 }
+
+// SafeFixIDs are the fixes the daemon's doctor_fix applies itself, in the
+// order of [Fixes]; every other fix is an instruction for a person.
+var SafeFixIDs = []string{"firewall_vrrp", "keepalived_start", "keepalived_render", "notify_handler", "garp_refresh"}
 
 // Fixes is the catalogue of fixes, in a stable order. Callers must not
 // modify it.
 var Fixes = []FixInfo{
 	{"firewall_vrrp", FirewallNoVRRPRule, true, "add the firewall rule firewall.vrrp (Allow-VRRP: from the LAN zone, protocol 112, accept) and reload the firewall"},
 	{"keepalived_start", KeepalivedNotRunning, true, "enable and start the keepalived service"},
-	{"keepalived_render", KeepalivedConfigInvalid, true, "render floatgw's keepalived configuration again and reload keepalived"},
+	{"keepalived_render", "", true, "render floatgw's keepalived configuration again (instance, track files, notify FIFO) and reload keepalived"},
 	{"notify_handler", NotifyHandlerMissing, true, "reinstall the notify handler and make it executable"},
 	{"garp_refresh", StaleARP, true, "turn on periodic gratuitous ARP refresh in the rendered keepalived configuration"},
 	{"output_vrrp", AdvertSendEPERM, false, "allow outgoing VRRP (protocol 112) in your own firewall rules (iptables/nftables OUTPUT)"},
@@ -160,22 +180,13 @@ var Fixes = []FixInfo{
 	{"dnsmasq_hotplug", DnsmasqHotplugPresent, false, "remove keepalived-sync's /etc/hotplug.d/keepalived/551-dnsmasq, or uninstall keepalived-sync"},
 	{"enable_preempt", PreemptOff, false, "turn preempt on if the preferred router should take the VIP back"},
 	{"firewall_vrrp_manual", FirewallNoVRRPRule, false, "allow VRRP in by hand (nft add rule inet filter input ip protocol vrrp accept)"},
-
-	// The IDs internal/drift offers in a verification's diagnosis.
-	{"firewall.vrrp", FirewallNoVRRPRule, true, "add the Allow-VRRP firewall rule (firewall.vrrp) and reload the firewall"},
-	{"peer.firewall.vrrp", "", false, "on the peer router, accept VRRP from the LAN (run floatgw doctor there)"},
-	{"keepalived.start", KeepalivedNotRunning, true, "start keepalived"},
-	{"peer.keepalived", "", false, "start keepalived on the peer router and check that it runs the same VRID"},
-	{"apply", "", true, "render and apply floatgw's keepalived configuration (floatgw apply)"},
-	{"multicast", PeerNoAdverts, false, "let multicast 224.0.0.18 through between the routers, or configure unicast peers"},
-	{"vrid", VRIDConflict, false, "choose a VRID no other router uses on this LAN"},
 	{"advert_int", AdvertIntervalMismatch, false, "use the same advert_int on both routers"},
-	{"firewall.vrrp.output", AdvertSendEPERM, false, "remove the output rule that drops VRRP (IP protocol 112)"},
-	{"verify.on_holder", "", false, "run the verification on the router that holds the VIP"},
-	{"preempt", PreemptOff, false, "enable preempt on the preferred router"},
-	{"daemon.restart", "", true, "restart floatgw: at start-up it undoes what a verification left behind"},
+	{"peer.firewall.vrrp", FirewallNoVRRPRule, false, "on the peer router, accept VRRP from the LAN (run floatgw doctor there)"},
+	{"peer.keepalived", KeepalivedNotRunning, false, "start keepalived on the peer router and check that it runs the same VRID"},
 	{"peer.reachable", PeerUnreachable, false, "check the peer's cabling, address and firewall"},
 	{"vip", VIPAddressConflict, false, "remove the VIP from the other host or choose a free VIP"},
+	{"verify.on_holder", "", false, "run the verification on the router that holds the VIP"},
+	{"daemon.restart", VerifyRestoreFailed, false, "restart floatgw: at start-up it undoes what a verification left behind"},
 	{"status", "", false, "see floatgw status and fix what it shows first"},
 	{"logs", "", false, "see floatgw logs for the cause"},
 }

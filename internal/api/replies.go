@@ -109,8 +109,12 @@ type StepInfo struct {
 	Meaning string
 }
 
-// VerifySteps lists the steps of a verification run in order (PRODUCT.md
-// §5). A run reports the steps it reached; "hard" runs add silence_master.
+// VerifySteps lists every step a verification run can report, in the order
+// a run reports them (PRODUCT.md §5). A run has one switch step: demote
+// (soft run on the VIP holder), promote (run on the backup, which raises
+// its own priority to take the VIP over) or silence_master (hard run); and
+// one restore step: unpromote after a promote, else undemote. A run refused
+// by the pre-check stops after the pre-check steps.
 var VerifySteps = []StepInfo{
 	{"keepalived", "precheck", "keepalived is running with floatgw's configuration"},
 	{"local_state", "precheck", "local VRRP state and effective priority"},
@@ -119,6 +123,7 @@ var VerifySteps = []StepInfo{
 	{"firewall", "precheck", "firewall accepts VRRP from the LAN zone"},
 	{"vrid_conflict", "precheck", "no other router uses our VRID on the segment"},
 	{"demote", "switch", "demote the VIP holder through its track file"},
+	{"promote", "switch", "raise this node's priority above the holder's through its promote track file (run on the backup)"},
 	{"silence_master", "switch", "make the holder silent like a crashed router (hard mode)"},
 	{"vip_removed", "observe", "VIP removed from the old holder"},
 	{"vip_added", "observe", "VIP added on the new holder"},
@@ -126,6 +131,7 @@ var VerifySteps = []StepInfo{
 	{"garp", "observe", "gratuitous ARP for the VIP from the new holder"},
 	{"arp_answer", "observe", "ARP answer for the VIP from the new MAC"},
 	{"undemote", "restore", "undo the demotion"},
+	{"unpromote", "restore", "undo the promotion"},
 	{"failback", "restore", "the VIP returns to the preferred node (preempt)"},
 	{"diagnose", "verdict", "compare timings with the VRRP budget and look for causes"},
 }

@@ -10,48 +10,27 @@ import (
 	"github.com/floatgw/floatgw/internal/api"
 )
 
-// Codes this package reports that internal/api's catalogue does not have
-// yet. Every other code it reports is one of api's.
-const (
-	// CodeConfigNotApplied: keepalived does not run floatgw's rendered
-	// configuration (instance or drift/promote track files missing).
-	CodeConfigNotApplied api.Code = "CONFIG_NOT_APPLIED"
-	// CodeVRRPFault: this node's instance is in FAULT (interface down,
-	// failing health check, maintenance); it takes no part in the election.
-	CodeVRRPFault api.Code = "VRRP_FAULT"
-	// CodeVIPNotHeld: nobody holds the VIP right now.
-	CodeVIPNotHeld api.Code = "VIP_NOT_HELD"
-	// CodeCannotOutrank: started on the backup, this node cannot raise its
-	// priority above the holder's (holder at 254 or 255).
-	CodeCannotOutrank api.Code = "VERIFY_CANNOT_OUTRANK"
-	// CodeSwitchFailed: a change of the switch could not be applied.
-	CodeSwitchFailed api.Code = "VERIFY_SWITCH_FAILED"
-	// CodeRestoreFailed: an undo failed after retries; the journal stays
-	// and the next daemon start retries it.
-	CodeRestoreFailed api.Code = "VERIFY_RESTORE_FAILED"
-	// CodeTimeout: a wait of the run ran out (Field names it).
-	CodeTimeout api.Code = "VERIFY_TIMEOUT"
-)
-
-// Fixes offered by the problems of this package. Safe ones the daemon can
-// apply itself (doctor_fix); the others are instructions.
+// Fixes offered by the problems of this package. Every ID is one of
+// internal/api's catalogue (api.Fixes), with the catalogue's Safe: safe ones
+// the daemon applies itself (doctor_fix), the others are instructions. The
+// labels say what the fix means for a verification run.
 var (
-	fixFirewall       = &api.Fix{ID: "firewall.vrrp", Label: "add the Allow-VRRP firewall rule (firewall.vrrp: proto 112 from the LAN zone, ACCEPT) and reload the firewall", Safe: true}
+	fixFirewall       = &api.Fix{ID: "firewall_vrrp", Label: "add the Allow-VRRP firewall rule (firewall.vrrp: proto 112 from the LAN zone, ACCEPT) and reload the firewall", Safe: true}
 	fixPeerFirewall   = &api.Fix{ID: "peer.firewall.vrrp", Label: "on the peer router, accept VRRP (IP protocol 112) from the LAN: run floatgw doctor there, or add firewall.vrrp", Safe: false}
-	fixStartKA        = &api.Fix{ID: "keepalived.start", Label: "start keepalived (/etc/init.d/keepalived start)", Safe: true}
+	fixStartKA        = &api.Fix{ID: "keepalived_start", Label: "start keepalived (/etc/init.d/keepalived start)", Safe: true}
 	fixPeerKA         = &api.Fix{ID: "peer.keepalived", Label: "start keepalived on the peer router and check that it runs the same VRID (floatgw status there)", Safe: false}
-	fixApply          = &api.Fix{ID: "apply", Label: "render and apply floatgw's keepalived configuration (floatgw apply)", Safe: true}
-	fixMulticast      = &api.Fix{ID: "multicast", Label: "let multicast 224.0.0.18 through between the routers (PVE/ESXi: promiscuous mode, MAC changes and forged transmits accepted; IGMP snooping off), or configure unicast peers", Safe: false}
-	fixVRID           = &api.Fix{ID: "vrid", Label: "choose a VRID no other router uses on this LAN (floatgw scan lists the ones in use)", Safe: false}
+	fixApply          = &api.Fix{ID: "keepalived_render", Label: "render and apply floatgw's keepalived configuration (floatgw apply)", Safe: true}
+	fixMulticast      = &api.Fix{ID: "unicast_peers", Label: "let multicast 224.0.0.18 through between the routers (PVE/ESXi: promiscuous mode, MAC changes and forged transmits accepted; IGMP snooping off), or configure unicast peers", Safe: false}
+	fixVRID           = &api.Fix{ID: "vrid_change", Label: "choose a VRID no other router uses on this LAN (floatgw scan lists the ones in use)", Safe: false}
 	fixInterval       = &api.Fix{ID: "advert_int", Label: "use the same advert_int on both routers", Safe: false}
-	fixSendEPERM      = &api.Fix{ID: "firewall.vrrp.output", Label: "let this router send VRRP: remove the output rule that drops IP protocol 112 (iptables -A OUTPUT -p vrrp -j ACCEPT)", Safe: false}
-	fixGARP           = &api.Fix{ID: "apply", Label: "apply floatgw's keepalived configuration, which sets vrrp_garp_master_refresh; check that the switch does not filter gratuitous ARP", Safe: true}
+	fixSendEPERM      = &api.Fix{ID: "output_vrrp", Label: "let this router send VRRP: remove the output rule that drops IP protocol 112 (iptables -A OUTPUT -p vrrp -j ACCEPT)", Safe: false}
+	fixGARP           = &api.Fix{ID: "garp_refresh", Label: "apply floatgw's keepalived configuration, which sets vrrp_garp_master_refresh; check that the switch does not filter gratuitous ARP", Safe: true}
 	fixRunOnHolder    = &api.Fix{ID: "verify.on_holder", Label: "run the verification on the router that holds the VIP", Safe: false}
-	fixPreempt        = &api.Fix{ID: "preempt", Label: "enable preempt on the preferred router (floatgw.main.preempt=1)", Safe: false}
-	fixRestore        = &api.Fix{ID: "daemon.restart", Label: "restart floatgw: at start-up it undoes what a verification left behind", Safe: true}
+	fixPreempt        = &api.Fix{ID: "enable_preempt", Label: "enable preempt on the preferred router (floatgw.main.preempt=1)", Safe: false}
+	fixRestore        = &api.Fix{ID: "daemon.restart", Label: "restart floatgw: at start-up it undoes what a verification left behind", Safe: false}
 	fixPeerReachable  = &api.Fix{ID: "peer.reachable", Label: "check the peer's cabling, address and firewall; it must answer on the LAN", Safe: false}
 	fixVIPConflict    = &api.Fix{ID: "vip", Label: "remove the VIP from the other host or choose a free VIP", Safe: false}
-	fixNotifyHandler  = &api.Fix{ID: "apply", Label: "apply floatgw's keepalived configuration, which sets the notify FIFO", Safe: true}
+	fixNotifyHandler  = &api.Fix{ID: "notify_handler", Label: "reinstall floatgw's notify handler (the hotplug script and the notify FIFO of the rendered keepalived configuration) so floatgw follows keepalived's state", Safe: true}
 	fixLocalFault     = &api.Fix{ID: "status", Label: "see floatgw status for why this node is in FAULT (interface, health check or maintenance) and fix that first", Safe: false}
 	fixWaitForHolder  = &api.Fix{ID: "status", Label: "bring the gateway back first: floatgw status shows keepalived and VRRP on both routers", Safe: false}
 	fixCannotOutrank  = &api.Fix{ID: "verify.on_holder", Label: "run the verification on the holder, which can demote itself", Safe: false}
@@ -246,7 +225,7 @@ func Compare(in Intent, o Observed) []api.Problem {
 	if o.Facts != nil {
 		comparePrecheck(&ps, in, *o.Facts)
 	} else if o.hasTimedOut("precheck") {
-		ps.add(CodeTimeout, api.SeverityError, "precheck", "facts within the pre-check timeout", "nothing", "the daemon did not gather the pre-check facts in time", fixTimeoutGeneric)
+		ps.add(api.VerifyTimeout, api.SeverityError, "precheck", "facts within the pre-check timeout", "nothing", "the daemon did not gather the pre-check facts in time", fixTimeoutGeneric)
 	}
 	compareSwitch(&ps, in, o)
 	compareRestore(&ps, in, o)
@@ -267,7 +246,7 @@ func comparePrecheck(ps *problems, in Intent, f Facts) {
 		return
 	}
 	if !f.ConfigApplied {
-		ps.add(CodeConfigNotApplied, api.SeverityError, "local", "floatgw's configuration", "other",
+		ps.add(api.ConfigNotApplied, api.SeverityError, "local", "floatgw's configuration", "other",
 			fmt.Sprintf("keepalived does not run floatgw's configuration (instance %q with the drift and promote track files)", p.Instance), fixApply)
 	}
 	switch f.LocalState {
@@ -275,7 +254,7 @@ func comparePrecheck(ps *problems, in Intent, f Facts) {
 		ps.add(api.NotifyHandlerMissing, api.SeverityError, "local", "BACKUP or MASTER", f.LocalState.String(),
 			"this node's VRRP state is not known: no notify FIFO line and no JSON dump gave it", fixNotifyHandler)
 	case StateFault:
-		ps.add(CodeVRRPFault, api.SeverityError, "local", "BACKUP or MASTER", "FAULT",
+		ps.add(api.VRRPFault, api.SeverityError, "local", "BACKUP or MASTER", "FAULT",
 			"this node's instance is in FAULT and takes no part in the election", fixLocalFault)
 	case StateBackup, StateMaster:
 	}
@@ -355,7 +334,7 @@ func comparePrecheck(ps *problems, in Intent, f Facts) {
 					addrText(in.Peer.Addr)), fixRunOnHolder)
 		}
 		if !peerAnswers && !havePeerAdvert && len(others) == 0 {
-			ps.add(CodeVIPNotHeld, api.SeverityError, "vip", "held by a router", "nobody answers",
+			ps.add(api.VIPNotHeld, api.SeverityError, "vip", "held by a router", "nobody answers",
 				fmt.Sprintf("no router holds %s now: no ARP answer and no VRRP advert for VRID %d", vipList(p.VIPs), p.VRID), fixWaitForHolder)
 		}
 		if !havePeerAdvert && (peerAnswers || len(others) > 0) {
@@ -368,7 +347,7 @@ func comparePrecheck(ps *problems, in Intent, f Facts) {
 					"started on the backup, the run raises this node's priority above the holder's; with nopreempt a backup never takes over from a live master (RFC 3768 §6.4.2), so run it on the holder", fixRunOnHolder)
 			}
 			if in.Peer.Priority >= PromotedPriority {
-				ps.add(CodeCannotOutrank, api.SeverityError, "priority", "holder below 254", fmt.Sprint(in.Peer.Priority),
+				ps.add(api.VerifyCannotOutrank, api.SeverityError, "priority", "holder below 254", fmt.Sprint(in.Peer.Priority),
 					"keepalived clamps a raised priority at 254, so this node cannot outrank the holder", fixCannotOutrank)
 			}
 		}
@@ -400,7 +379,7 @@ func splitBrainCause(ps *problems, in Intent, f Facts, pa Advert, havePeerAdvert
 
 func compareSwitch(ps *problems, in Intent, o Observed) {
 	if o.SwitchErr != "" {
-		ps.add(CodeSwitchFailed, api.SeverityError, "switch", "", "", "the switch could not be applied: "+o.SwitchErr, fixSwitchFailed)
+		ps.add(api.VerifySwitchFailed, api.SeverityError, "switch", "", "", "the switch could not be applied: "+o.SwitchErr, fixSwitchFailed)
 	}
 	if o.Trigger.IsZero() {
 		return
@@ -428,7 +407,7 @@ func compareSwitch(ps *problems, in Intent, o Observed) {
 			ps.add(api.VerifyNoTakeover, api.SeverityError, "peer", fmt.Sprintf("VIP on the peer within %d ms", b.Budget().Milliseconds()), "not taken over",
 				"the peer did not take over the VIP", nil, ev...)
 			if !o.VIPRemoved.Seen() && o.SwitchErr == "" {
-				ps.add(CodeConfigNotApplied, api.SeverityError, "local", "VIP released here after the demotion", "still here",
+				ps.add(api.ConfigNotApplied, api.SeverityError, "local", "VIP released here after the demotion", "still here",
 					"keepalived here ignored the demotion: is the demote track file in its configuration?", fixApply)
 				break
 			}
@@ -515,11 +494,11 @@ func newHolderHeld(in Intent, o Observed) bool {
 
 func compareRestore(ps *problems, in Intent, o Observed) {
 	if o.RestoreErr != "" && !o.Restored {
-		ps.add(CodeRestoreFailed, api.SeverityError, "restore", "every change undone", "undo failed",
+		ps.add(api.VerifyRestoreFailed, api.SeverityError, "restore", "every change undone", "undo failed",
 			"could not undo the run's changes: "+o.RestoreErr+"; the journal stays and the next daemon start retries", fixRestore)
 	}
 	if o.hasTimedOut("fault") {
-		ps.add(CodeTimeout, api.SeverityWarning, "fault", "keepalived FAULT after resume", "no FAULT line",
+		ps.add(api.VerifyTimeout, api.SeverityWarning, "fault", "keepalived FAULT after resume", "no FAULT line",
 			"keepalived did not report FAULT after it was resumed with the drift track file set; the restore went on", nil)
 	}
 	if o.Trigger.IsZero() || o.Aborted != "" || !o.Restored {
@@ -527,7 +506,7 @@ func compareRestore(ps *problems, in Intent, o Observed) {
 	}
 	if !newHolderHeld(in, o) {
 		if in.Direction == DirHandover && o.VIPRemoved.Seen() && o.Reached >= PhaseFailback && !o.Failback.Seen() {
-			ps.add(CodeVIPNotHeld, api.SeverityError, "vip", "back on this node", "not seen",
+			ps.add(api.VIPNotHeld, api.SeverityError, "vip", "back on this node", "not seen",
 				"nobody took the VIP over and it did not come back here after the undo: the clients have no gateway", fixWaitForHolder)
 		}
 		return

@@ -190,7 +190,7 @@ func FuzzStep(f *testing.F) {
 			// the journal then lets the next start finish the job.
 			found := false
 			for _, pr := range run.Problems {
-				found = found || pr.Code == CodeRestoreFailed
+				found = found || pr.Code == api.VerifyRestoreFailed
 			}
 			if !found || run.Verdict == api.VerdictPass {
 				t.Fatalf("changes %+v left without RESTORE_FAILED: %+v", r.s.Changes(), run)

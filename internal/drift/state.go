@@ -477,9 +477,9 @@ func (s *State) precheckSteps(now time.Time, f Facts) []Action {
 
 func precheckStepOf(p api.Problem) string {
 	switch p.Code {
-	case api.KeepalivedNotRunning, CodeConfigNotApplied:
+	case api.KeepalivedNotRunning, api.ConfigNotApplied:
 		return "keepalived"
-	case api.SplitBrain, api.VIPAddressConflict, CodeVIPNotHeld:
+	case api.SplitBrain, api.VIPAddressConflict, api.VIPNotHeld:
 		return "vip_holder"
 	case api.PeerNoAdverts, api.AdvertIntervalMismatch, api.PeerUnreachable:
 		return "peer_adverts"
