@@ -33,6 +33,7 @@ func daemonOptions(fs *pflag.FlagSet) func() daemon.Options {
 	kaConf := fs.String("keepalived-conf", "", "the keepalived configuration floatgw renders")
 	kaMain := fs.String("keepalived-main", "", "keepalived's main file that includes it (plain Linux)")
 	kaPid := fs.String("keepalived-pidfile", "", "reload keepalived by SIGHUP to this pid file instead of its service")
+	kaJSON := fs.String("keepalived-json", "", "keepalived's JSON dump file (its TMPDIR/keepalived.json)")
 	kaLog := fs.String("keepalived-log", "", "read keepalived's log from this file (keepalived -l output)")
 	kaStart := fs.String("keepalived-start", "", "command that starts keepalived, as words (default: its service)")
 	ubusSock := fs.String("ubus-socket", "", "ubusd socket (default: search the usual paths)")
@@ -50,7 +51,7 @@ func daemonOptions(fs *pflag.FlagSet) func() daemon.Options {
 		if *kaMain != "" {
 			o.KeepalivedMain = *kaMain
 		}
-		o.KeepalivedPidfile, o.KeepalivedLog, o.UbusSocket = *kaPid, *kaLog, *ubusSock
+		o.KeepalivedPidfile, o.KeepalivedLog, o.UbusSocket, o.KeepalivedJSON = *kaPid, *kaLog, *ubusSock, *kaJSON
 		if *kaStart != "" {
 			o.KeepalivedStart = strings.Fields(*kaStart)
 		}

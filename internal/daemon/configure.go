@@ -148,6 +148,7 @@ func (d *Daemon) spec(cfg *config.Config) keepalived.Spec {
 		AuthPass:       cfg.AuthPass,
 		Health:         keepalived.TrackFile{Path: d.opt.healthFile(), Weight: -cfg.Health.Weight},
 		DemotePath:     d.opt.demoteFile(),
+		PromotePath:    d.opt.promoteFile(),
 	}
 	if cfg.Preempt {
 		in.PreemptDelay = cfg.PreemptDelay
@@ -201,7 +202,7 @@ func (d *Daemon) applyLocked(ctx context.Context, cfg *config.Config, dryRun boo
 	// Track files exist before keepalived reads them (a missing track file makes keepalived
 	// 2.2.7 hang in -t, see keepalived-samples/config-test).
 	if !dryRun {
-		for _, f := range []string{d.opt.healthFile(), d.opt.demoteFile()} {
+		for _, f := range []string{d.opt.healthFile(), d.opt.demoteFile(), d.opt.promoteFile()} {
 			if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
 				if err := writeTrack(f, 0); err != nil {
 					return reply, err
@@ -214,7 +215,12 @@ func (d *Daemon) applyLocked(ctx context.Context, cfg *config.Config, dryRun boo
 		reply.Problems = append(reply.Problems, api.Problem{Code: api.ApplyFailed, Severity: api.SeverityError, Field: "keepalived", Detail: err.Error()})
 		return reply, fmt.Errorf("render keepalived: %w", err)
 	}
-	a := &keepalived.Applier{Path: d.opt.KeepalivedConf, IncludeFrom: d.opt.KeepalivedMain, Reloader: d.reloader()}
+	a := &keepalived.Applier{Path: d.opt.KeepalivedConf, IncludeFrom: d.opt.KeepalivedMain}
+	// A keepalived that is not running reads the new file when it starts; only a running
+	// one is reloaded.
+	if d.keepalivedPID() > 0 {
+		a.Reloader = d.reloader()
+	}
 	var res keepalived.ApplyResult
 	if dryRun {
 		res, err = a.Plan(content)

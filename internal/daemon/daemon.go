@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/floatgw/floatgw/internal/api"
+	"github.com/floatgw/floatgw/internal/arp"
 	"github.com/floatgw/floatgw/internal/config"
 	"github.com/floatgw/floatgw/internal/control"
 	"github.com/floatgw/floatgw/internal/health"
@@ -110,7 +112,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.ctx, d.group = ctx, g
 	d.mu.Unlock()
 
-	d.recover()
 	d.restoreDemotion()
 
 	w, err := netwatch.Open(netwatch.Options{})
@@ -125,10 +126,22 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.loadAndApply(ctx, "start"); err != nil {
 		d.log.Errorf("%v", err)
 	}
+	g.Go(func() error { d.runFIFO(ctx); return nil })
+	// A verification the previous daemon left half-done is restored first (it needs the
+	// notify FIFO running to see keepalived's FAULT).
+	d.recoverRun(ctx)
+	g.Go(func() error {
+		// keepalived may already run: ask it for its state once the FIFO reader is up.
+		select {
+		case <-time.After(500 * time.Millisecond):
+			d.syncFromDump(ctx)
+		case <-ctx.Done():
+		}
+		return nil
+	})
 
 	srv := &control.Server{Path: d.opt.ControlSocket, Dispatch: d.ControlDispatch}
 	g.Go(func() error { return srv.Run(ctx) })
-	g.Go(func() error { return d.runFIFO(ctx) })
 	g.Go(func() error { d.runUbus(ctx); return nil })
 	g.Go(func() error { d.housekeeping(ctx); return nil })
 	d.log.Noticef("started (version %s, platform %s)", d.version, d.opt.Platform)
@@ -189,6 +202,23 @@ func (d *Daemon) startGeneration(cfg *config.Config) {
 			defer wg.Done()
 			if err := l.Run(ctx); err != nil && ctx.Err() == nil {
 				d.log.Errorf("vrrp listener: %v", err)
+			}
+			return nil
+		})
+	}
+
+	var vips []netip.Addr
+	for _, v := range cfg.VIPs {
+		vips = append(vips, v.Addr())
+	}
+	if aw, err := arp.NewWatcher(cfg.Device, vips, d.onARP); err != nil {
+		d.log.Errorf("arp watcher on %s: %v", cfg.Device, err)
+	} else {
+		wg.Add(1)
+		g.Go(func() error {
+			defer wg.Done()
+			if err := aw.Run(ctx); err != nil && ctx.Err() == nil {
+				d.log.Errorf("arp watcher: %v", err)
 			}
 			return nil
 		})

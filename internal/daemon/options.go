@@ -41,6 +41,9 @@ type Options struct {
 	// KeepalivedLog, when set, is a file with keepalived's log (the lab's console log);
 	// otherwise logread (OpenWrt) or the journal / syslog files.
 	KeepalivedLog string
+	// KeepalivedJSON is where keepalived writes its JSON dump (its TMPDIR); "" means
+	// keepalived's default /tmp/keepalived.json.
+	KeepalivedJSON string
 	// KeepalivedStart, when set, is the command that starts keepalived (the lab); otherwise
 	// the platform's service.
 	KeepalivedStart []string

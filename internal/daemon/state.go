@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/floatgw/floatgw/internal/api"
+	"github.com/floatgw/floatgw/internal/arp"
 	"github.com/floatgw/floatgw/internal/drift"
 	"github.com/floatgw/floatgw/internal/health"
 	"github.com/floatgw/floatgw/internal/keepalived"
@@ -70,6 +71,50 @@ func (d *Daemon) onKeepalived(ev keepalived.Event) {
 		d.broadcastState("vrrp")
 	}
 	d.publish(drift.KeepalivedEvent{At: ev.Received, Instance: ev.Name, State: state, Priority: uint8(clamp(ev.Priority, 0, 255)), RxLowerPri: rxLower})
+}
+
+// syncFromDump reads this node's VRRP state from keepalived's JSON dump when no notify line
+// told it yet (the daemon started after keepalived). It is bounded by a few seconds.
+func (d *Daemon) syncFromDump(ctx context.Context) {
+	if d.keepalivedPID() == 0 {
+		return
+	}
+	d.mu.Lock()
+	known := d.kaState != api.StateUnknown
+	d.mu.Unlock()
+	if known {
+		return
+	}
+	pidfile := d.opt.KeepalivedPidfile
+	if pidfile == "" {
+		pidfile = "/var/run/keepalived.pid"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	dumper := &keepalived.Dumper{PIDFile: pidfile, Path: d.opt.KeepalivedJSON}
+	states, err := dumper.Dump(ctx)
+	if err != nil {
+		d.log.Limitf("json-dump", 4, "keepalived JSON dump: %v", err)
+		return
+	}
+	for _, st := range states {
+		if st.Name != Instance {
+			continue
+		}
+		word := map[keepalived.VRRPState]string{keepalived.StateInit: api.StateInit, keepalived.StateBackup: api.StateBackup,
+			keepalived.StateMaster: api.StateMaster, keepalived.StateFault: api.StateFault}[st.State]
+		if word == "" {
+			return
+		}
+		d.mu.Lock()
+		if d.kaState == api.StateUnknown {
+			d.kaState, d.kaPrio, d.kaStopped = word, st.EffectivePriority, false
+			d.transitions = append(d.transitions, api.Transition{At: time.Now().Unix(), From: api.StateUnknown, To: word, Priority: st.EffectivePriority, Reason: api.ReasonVRRP})
+		}
+		d.mu.Unlock()
+		d.log.Infof("VRRP state %s (priority %d) from keepalived's JSON dump", word, st.EffectivePriority)
+		return
+	}
 }
 
 // reasonLocked says why this node's state is changing (d.mu held).
@@ -140,12 +185,32 @@ func (d *Daemon) onFrame(f vrrp.Frame) {
 	d.mu.Lock()
 	d.tracker.Observe(f)
 	d.mu.Unlock()
-	if f.Err != nil || f.Outgoing {
+	if f.Err != nil {
 		return
 	}
+	// This node's own adverts are published too: the verifier times the first MASTER
+	// advert of a takeover from them.
 	a := f.Packet.Advert
 	mac, _ := drift.MACFrom(f.SrcMAC)
 	d.publish(drift.Advert{At: f.Time, Src: f.Packet.Src, SrcMAC: mac, VRID: a.VRID, Priority: a.Priority, Interval: a.AdvertInterval(), VIPs: append([]netip.Addr(nil), a.Addrs...)})
+}
+
+// onARP passes gratuitous ARPs (this node's own included) and replies from other hosts to a running
+// verification.
+func (d *Daemon) onARP(ev arp.Event) {
+	if ev.Outgoing && ev.Kind != arp.KindGratuitous {
+		return
+	}
+	mac, ok := drift.MACFrom(ev.MAC)
+	if !ok {
+		return
+	}
+	switch ev.Kind {
+	case arp.KindGratuitous:
+		d.publish(drift.GARP{At: ev.Time, IP: ev.IP, MAC: mac})
+	case arp.KindReply:
+		d.publish(drift.ARPReply{At: ev.Time, IP: ev.IP, MAC: mac})
+	}
 }
 
 // peerSource returns the most recent advert source on our VRID that is not this node,

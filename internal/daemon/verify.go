@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/floatgw/floatgw/internal/api"
+	"github.com/floatgw/floatgw/internal/arp"
 	"github.com/floatgw/floatgw/internal/config"
 	"github.com/floatgw/floatgw/internal/control"
 	"github.com/floatgw/floatgw/internal/doctor"
@@ -87,7 +88,9 @@ func (d *Daemon) callVerifyStatus(_ context.Context, args map[string]any) (any, 
 	id, _ := args["id"].(string)
 	if id == "" {
 		if len(d.runOrder) == 0 {
-			return nil, failed(api.RunNotFound, control.StatusNotFound, "no verification has run since the daemon started")
+			// Not an error: LuCI polls this before any run (uhttpd would show NOT_FOUND
+			// like a missing object).
+			return api.VerifyRun{Schema: api.Schema, Steps: []api.Step{}, Timings: []api.Timing{}, Problems: []api.Problem{}}, nil
 		}
 		id = d.runOrder[len(d.runOrder)-1]
 	}
@@ -335,6 +338,7 @@ func (d *Daemon) facts(ctx context.Context, cfg *config.Config, listen time.Dura
 	case <-time.After(listen):
 	case <-ctx.Done():
 	}
+	d.syncFromDump(ctx)
 	f := drift.Facts{At: time.Now()}
 	f.KeepalivedRunning = d.keepalivedPID() > 0 && d.vrrpPID() > 0
 	f.ConfigApplied = d.configApplied(cfg)
@@ -357,6 +361,22 @@ func (d *Daemon) facts(ctx context.Context, cfg *config.Config, listen time.Dura
 			if d.watcher.HasAddr(cfg.Device, v.Addr()) {
 				f.LocalVIPs = append(f.LocalVIPs, v.Addr())
 			}
+		}
+	}
+	// Who answers ARP for each VIP (nobody answers its own request, so this node's own
+	// holding shows in LocalVIPs instead).
+	for _, v := range cfg.VIPs {
+		if mac, err := arp.Probe(ctx, cfg.Device, v.Addr(), 300*time.Millisecond); err == nil {
+			if m, ok := drift.MACFrom(mac); ok {
+				f.VIPAnswers = append(f.VIPAnswers, drift.ARPReply{At: time.Now(), IP: v.Addr(), MAC: m})
+			}
+		}
+	}
+	if peer := d.planPeerAddr(cfg); peer.IsValid() {
+		if _, err := arp.Probe(ctx, cfg.Device, peer, 300*time.Millisecond); err == nil {
+			f.PeerReachable = drift.CheckOK
+		} else {
+			f.PeerReachable = drift.CheckFailed
 		}
 	}
 	fw := d.firewallEvidence(ctx, cfg)
@@ -384,6 +404,19 @@ func (d *Daemon) facts(ctx context.Context, cfg *config.Config, listen time.Dura
 	return f
 }
 
+// planPeerAddr is the peer's address: the configured unicast peer, else the advert source.
+func (d *Daemon) planPeerAddr(cfg *config.Config) netip.Addr {
+	if len(cfg.Peers) > 0 {
+		return cfg.Peers[0]
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if src, ok := d.peerSourceLocked(); ok {
+		return src.Addr
+	}
+	return netip.Addr{}
+}
+
 // configApplied reports whether the rendered keepalived file is what the configuration asks
 // for.
 func (d *Daemon) configApplied(cfg *config.Config) bool {
@@ -395,9 +428,12 @@ func (d *Daemon) configApplied(cfg *config.Config) bool {
 	return err == nil && string(have) == string(want)
 }
 
-// recover undoes what a verification left behind when the previous daemon died mid-run
-// (journal in the state directory), and resumes a keepalived left paused.
-func (d *Daemon) recover() {
+// recoverRun undoes what a verification left behind when the previous daemon died mid-run:
+// the journal in the state directory is replayed through drift.Recover, which orders the undo
+// safely (a paused keepalived is demoted, resumed and seen in FAULT before it is undemoted, so
+// it never stays MASTER without its VIPs). It runs after the configuration is loaded; without a
+// valid configuration it falls back to the plain undo of every change.
+func (d *Daemon) recoverRun(ctx context.Context) {
 	b, err := os.ReadFile(d.opt.journalFile())
 	if errors.Is(err, os.ErrNotExist) {
 		return
@@ -409,20 +445,45 @@ func (d *Daemon) recover() {
 	j, err := drift.UnmarshalJournal(b)
 	if err != nil {
 		d.log.Errorf("verification journal %s unreadable (%v); undoing every possible change", d.opt.journalFile(), err)
-		j = drift.Journal{RunID: "unknown", Changes: drift.Changes{Demoted: true, Promoted: true, Paused: true}}
+		j = drift.Journal{RunID: "unknown", Started: time.Now(), Changes: drift.Changes{Demoted: true, Promoted: true, Paused: true}}
 	}
 	d.log.Warnf("verify %s was interrupted (%+v); restoring", j.RunID, j.Changes)
-	if j.Changes.Paused {
+	d.mu.Lock()
+	cfg := d.cfg
+	d.mu.Unlock()
+	if cfg == nil {
+		d.plainUndo(j.Changes)
+		return
+	}
+	d.mu.Lock()
+	plan := d.plan(cfg, j.RunID, drift.ModeSoft)
+	st, acts := drift.Recover(j, plan, time.Now())
+	r := &verifyRun{id: j.RunID, abort: make(chan string, 1), done: make(chan struct{}), report: st.Run()}
+	d.runs[j.RunID] = r
+	d.runOrder = append(d.runOrder, j.RunID)
+	d.activeRun = j.RunID
+	// The verification demotion reason holds while the restore runs.
+	if j.Changes.Demoted || j.Changes.Paused {
+		d.demote[demoteVerification] = true
+	}
+	d.mu.Unlock()
+	d.execute(ctx, r, st, acts, cfg)
+}
+
+// plainUndo is the undo without a plan: resume keepalived, drop the promotion; the demote
+// file is rewritten from the persistent reasons.
+func (d *Daemon) plainUndo(c drift.Changes) {
+	if c.Paused {
 		if err := d.signalKeepalived(syscall.SIGCONT); err != nil {
 			d.log.Errorf("resume keepalived: %v", err)
 		}
 	}
-	if j.Changes.Promoted {
+	if c.Promoted {
 		if err := writeTrack(d.opt.promoteFile(), 0); err != nil {
 			d.log.Errorf("undo promotion: %v", err)
 		}
 	}
-	// The demote file is rewritten from the persistent reasons (maintenance) right after.
+	d.writeDemote()
 	if err := os.Remove(d.opt.journalFile()); err != nil {
 		d.log.Errorf("remove journal: %v", err)
 	}
