@@ -29,7 +29,7 @@ func replies() map[string]any {
 			Schema: api.Schema, Now: 1795298950,
 			Node: api.Node{Hostname: "r1", Role: api.RolePrimary, State: api.StateMaster, BasePriority: 150,
 				EffectivePriority: 100, PriorityReasons: []api.PriorityReason{{Reason: "health", Delta: -50}},
-				LAN: api.LAN{Device: "br-lan", Address: "192.168.77.2/24", MAC: "02:00:00:00:00:01", Up: true},
+				LAN:  api.LAN{Device: "br-lan", Address: "192.168.77.2/24", MAC: "02:00:00:00:00:01", Up: true},
 				VIPs: []string{"192.168.77.1"}, VRID: 51, Version: 3, AdvertIntMs: 1000, Preempt: true},
 			Holder:      api.Holder{IP: "192.168.77.1", Self: true, Via: "netlink"},
 			Peer:        api.Peer{Seen: true, Address: "192.168.77.3", Priority: 100, State: api.StateBackup, LastAdvertMs: -1},
@@ -412,7 +412,7 @@ func FuzzUnmarshal(f *testing.F) {
 		if errJ == nil && len(bytes.TrimLeft(b[d.InputOffset():], " \t\r\n")) != 0 {
 			errJ = errors.New("trailing data")
 		}
-		deep := bytes.Count(b, []byte("[")) + bytes.Count(b, []byte("{")) > 299
+		deep := bytes.Count(b, []byte("["))+bytes.Count(b, []byte("{")) > 299
 		if (err == nil) != (errJ == nil) {
 			if !(deep && err != nil) {
 				t.Fatalf("jsonx error %v, encoding/json error %v", err, errJ)
