@@ -87,7 +87,22 @@ func runClient(name string, argv []string, stdout, stderr io.Writer) int {
 	jsonOut := fs.Bool("json", false, "print the daemon's reply as JSON")
 	timeout := fs.Duration("timeout", 90*time.Second, "give up after this long")
 	get := methodFlags(fs, m)
+	var fix *bool
+	var fixID *string
+	if name == "doctor" {
+		fix = fs.Bool("fix", false, "apply the safe fixes (doctor_fix), then check again")
+		fixID = fs.String("id", "", "with --fix: apply only this fix")
+	}
 	if !parseFlags(fs, argv, stderr) {
+		return exitUsage
+	}
+	if fix != nil && *fix {
+		m, _ = api.Lookup("doctor_fix")
+		if *fixID != "" {
+			get["id"] = func() (any, bool) { return *fixID, true }
+		}
+	} else if fixID != nil && *fixID != "" {
+		fmt.Fprintln(stderr, "floatgw doctor: --id needs --fix")
 		return exitUsage
 	}
 	args := map[string]any{}
