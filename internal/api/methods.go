@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -231,8 +230,9 @@ func (m Method) Arg(name string) (Arg, bool) {
 // status INVALID_ARGUMENT and nothing done.
 //
 // Accepted input values: string; bool; for int32 any Go integer type,
-// float64 or json.Number holding an integral value (JSON decoding); for table
-// map[string]any; for array []any. args is not modified.
+// float64, json.Number or jsonx.Number holding an integral value (JSON
+// decoding; "60.0" counts); for table map[string]any; for array []any.
+// args is not modified.
 func (m Method) Check(args map[string]any) (map[string]any, []Problem) {
 	out := make(map[string]any, len(m.Args))
 	var probs []Problem
@@ -396,11 +396,27 @@ func integer(v any) (int64, bool) {
 			return 0, false
 		}
 		return int64(n), true
-	case json.Number:
-		i, err := n.Int64()
-		return i, err == nil
+	case number:
+		if i, err := n.Int64(); err == nil {
+			return i, true
+		}
+		f, err := n.Float64()
+		if err != nil {
+			return 0, false
+		}
+		return integer(f)
 	}
 	return 0, false
+}
+
+// number is a JSON number kept as text: encoding/json's json.Number and
+// internal/jsonx's Number (what the control socket and ubus decoding
+// produce). Integral values written with a fraction or exponent ("60.0",
+// "6e1") are accepted like the float64 they stand for.
+type number interface {
+	Int64() (int64, error)
+	Float64() (float64, error)
+	String() string
 }
 
 // describe names the JSON type of a value for ARG_TYPE problems.
@@ -416,6 +432,10 @@ func describe(v any) string {
 		return "array"
 	case float64, float32:
 		return fmt.Sprintf("number %v", x)
+	case number:
+		if _, err := x.Int64(); err != nil {
+			return "number " + x.String()
+		}
 	}
 	if n, ok := integer(v); ok {
 		return "integer " + strconv.FormatInt(n, 10)

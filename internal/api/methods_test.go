@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/floatgw/floatgw/internal/jsonx"
 )
 
 func TestCheck(t *testing.T) {
@@ -30,6 +32,12 @@ func TestCheck(t *testing.T) {
 		{name: "scan default", method: "scan", args: map[string]any{}, want: map[string]any{"seconds": int32(5)}},
 		{name: "scan json float", method: "scan", args: map[string]any{"seconds": float64(10)}, want: map[string]any{"seconds": int32(10)}},
 		{name: "scan json number", method: "scan", args: map[string]any{"seconds": json.Number("60")}, want: map[string]any{"seconds": int32(60)}},
+		{name: "scan jsonx number", method: "scan", args: map[string]any{"seconds": jsonx.Number("60")}, want: map[string]any{"seconds": int32(60)}},
+		{name: "scan jsonx integral float", method: "scan", args: map[string]any{"seconds": jsonx.Number("6e1")}, want: map[string]any{"seconds": int32(60)}},
+		{name: "scan jsonx fraction", method: "scan", args: map[string]any{"seconds": jsonx.Number("1.5")}, codes: []Code{ArgWrongType}},
+		{name: "scan jsonx huge", method: "scan", args: map[string]any{"seconds": jsonx.Number("1e300")}, codes: []Code{ArgWrongType}},
+		{name: "scan jsonx 61", method: "scan", args: map[string]any{"seconds": jsonx.Number("61")}, codes: []Code{ArgRange}},
+		{name: "mode jsonx number", method: "verify", args: map[string]any{"mode": jsonx.Number("1")}, codes: []Code{ArgWrongType}},
 		{name: "scan int32", method: "scan", args: map[string]any{"seconds": int32(1)}, want: map[string]any{"seconds": int32(1)}},
 		{name: "scan zero", method: "scan", args: map[string]any{"seconds": 0}, codes: []Code{ArgRange}},
 		{name: "scan 61", method: "scan", args: map[string]any{"seconds": int64(61)}, codes: []Code{ArgRange}},

@@ -3,7 +3,6 @@ package control
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/floatgw/floatgw/internal/api"
+	"github.com/floatgw/floatgw/internal/jsonx"
 )
 
 // Status numbers, shared with ubus (libubus ubusmsg.h enum ubus_msg_status).
@@ -33,7 +33,8 @@ const (
 // MaxLine bounds one request or response line (1 MiB), checked before it is decoded.
 const MaxLine = 1 << 20
 
-// Request is one call.
+// Request is one call. On the server, numbers in Args arrive as jsonx.Number
+// (exact, integers distinguishable), strings, bools, nil, []any and map[string]any.
 type Request struct {
 	Method string         `json:"method"`
 	Args   map[string]any `json:"args,omitempty"`
@@ -42,7 +43,7 @@ type Request struct {
 // Response is the answer to one Request.
 type Response struct {
 	Status   int             `json:"status"`
-	Data     json.RawMessage `json:"data,omitempty"`
+	Data     jsonx.RawMessage `json:"data,omitempty"`
 	Problems []api.Problem   `json:"problems,omitempty"`
 	Message  string          `json:"message,omitempty"`
 }
@@ -182,9 +183,9 @@ func allowed(c net.Conn) bool {
 func (s *Server) serve(ctx context.Context, c net.Conn) {
 	w := bufio.NewWriter(c)
 	write := func(r Response) bool {
-		b, err := json.Marshal(r)
+		b, err := jsonx.Marshal(r)
 		if err != nil {
-			b, _ = json.Marshal(Response{Status: StatusUnknown, Message: "encode reply: " + err.Error()})
+			b, _ = jsonx.Marshal(Response{Status: StatusUnknown, Message: "encode reply: " + err.Error()})
 		}
 		b = append(b, '\n')
 		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
@@ -201,7 +202,7 @@ func (s *Server) serve(ctx context.Context, c net.Conn) {
 	sc.Buffer(make([]byte, 0, 4096), MaxLine)
 	for sc.Scan() {
 		var req Request
-		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
+		if err := jsonx.Unmarshal(sc.Bytes(), &req); err != nil {
 			if !write(Response{Status: StatusInvalidCommand, Message: "bad request: " + err.Error()}) {
 				return
 			}
@@ -230,7 +231,7 @@ func (s *Server) call(ctx context.Context, req Request) (resp Response) {
 		}
 		return Response{Status: StatusUnknown, Message: err.Error()}
 	}
-	b, err := json.Marshal(v)
+	b, err := jsonx.Marshal(v)
 	if err != nil {
 		return Response{Status: StatusUnknown, Message: "encode reply: " + err.Error()}
 	}
@@ -239,7 +240,7 @@ func (s *Server) call(ctx context.Context, req Request) (resp Response) {
 
 // Call makes one call over the control socket at path and returns the reply's JSON.
 // The call is bounded by ctx; a deadline-less ctx gets 30 s.
-func Call(ctx context.Context, path, method string, args map[string]any) (json.RawMessage, error) {
+func Call(ctx context.Context, path, method string, args map[string]any) (jsonx.RawMessage, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
@@ -256,7 +257,7 @@ func Call(ctx context.Context, path, method string, args map[string]any) (json.R
 	}
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
 	defer stop()
-	b, err := json.Marshal(Request{Method: method, Args: args})
+	b, err := jsonx.Marshal(Request{Method: method, Args: args})
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +277,7 @@ func Call(ctx context.Context, path, method string, args map[string]any) (json.R
 		return nil, &Error{Status: StatusConnFailed, Message: "read reply: " + err.Error()}
 	}
 	var resp Response
-	if err := json.Unmarshal(sc.Bytes(), &resp); err != nil {
+	if err := jsonx.Unmarshal(sc.Bytes(), &resp); err != nil {
 		return nil, fmt.Errorf("control: bad reply: %w", err)
 	}
 	if resp.Status != StatusOK {
