@@ -42,10 +42,10 @@ type Request struct {
 
 // Response is the answer to one Request.
 type Response struct {
-	Status   int             `json:"status"`
+	Status   int              `json:"status"`
 	Data     jsonx.RawMessage `json:"data,omitempty"`
-	Problems []api.Problem   `json:"problems,omitempty"`
-	Message  string          `json:"message,omitempty"`
+	Problems []api.Problem    `json:"problems,omitempty"`
+	Message  string           `json:"message,omitempty"`
 }
 
 // Error is a call that ended with a non-zero status.
