@@ -1,12 +1,12 @@
 package drift
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"github.com/floatgw/floatgw/internal/jsonx"
 )
 
 // Changes records what a run changed on this router and has not undone
@@ -56,7 +56,7 @@ func MarshalJournal(j Journal) ([]byte, error) {
 	if j.RunID == "" || len(j.RunID) > 256 || !utf8.ValidString(j.RunID) {
 		return nil, errors.New("drift: journal: run id must be 1–256 bytes of UTF-8")
 	}
-	b, err := json.Marshal(journalWire{V: journalVersion, RunID: j.RunID, Started: j.Started.UnixMilli(), Changes: j.Changes})
+	b, err := jsonx.Marshal(journalWire{V: journalVersion, RunID: j.RunID, Started: j.Started.UnixMilli(), Changes: j.Changes})
 	if err != nil {
 		return nil, fmt.Errorf("drift: journal: %w", err)
 	}
@@ -70,14 +70,10 @@ func UnmarshalJournal(b []byte) (Journal, error) {
 	if len(b) > maxJournal {
 		return Journal{}, fmt.Errorf("drift: journal: %d bytes, want at most %d", len(b), maxJournal)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
+	// UnmarshalStrict refuses unknown members and trailing data.
 	var w journalWire
-	if err := dec.Decode(&w); err != nil {
+	if err := jsonx.UnmarshalStrict(b, &w); err != nil {
 		return Journal{}, fmt.Errorf("drift: journal: %w", err)
-	}
-	if len(bytes.TrimSpace(b[dec.InputOffset():])) != 0 {
-		return Journal{}, errors.New("drift: journal: trailing data")
 	}
 	if w.V != journalVersion {
 		return Journal{}, fmt.Errorf("drift: journal: version %d, want %d", w.V, journalVersion)
