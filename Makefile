@@ -67,7 +67,7 @@ ipk: cross
 size: ipk
 	@scripts/size $(DIST) $(SIZE_BUDGET_MIPSLE)
 
-demo: deps
+demo: deps build
 	scripts/demo
 
 lab-up:
