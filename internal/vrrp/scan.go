@@ -2,12 +2,13 @@ package vrrp
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/floatgw/floatgw/internal/jsonx"
 )
 
 // Own describes floatgw's own VRRP instance, the yardstick for conflicts.
@@ -41,7 +42,7 @@ func (o Own) MarshalJSON() ([]byte, error) {
 	if addrs == nil {
 		addrs = []netip.Addr{}
 	}
-	return json.Marshal(struct {
+	return jsonx.Marshal(struct {
 		VRID             uint8        `json:"vrid"`
 		VIPs             []netip.Addr `json:"vips"`
 		Addrs            []netip.Addr `json:"addrs"`
