@@ -261,3 +261,65 @@ func TestFixes(t *testing.T) {
 		t.Error("LookupFix found an unknown id")
 	}
 }
+
+// TestSafeFixes: the safe fixes are exactly the five the daemon's
+// doctor_fix applies itself, and SafeFixIDs lists them in catalogue order.
+func TestSafeFixes(t *testing.T) {
+	want := []string{"firewall_vrrp", "keepalived_start", "keepalived_render", "notify_handler", "garp_refresh"}
+	var safe []string
+	for _, f := range Fixes {
+		if f.Safe {
+			safe = append(safe, f.ID)
+		}
+	}
+	if diff := cmp.Diff(want, safe); diff != "" {
+		t.Errorf("safe fixes in Fixes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, SafeFixIDs); diff != "" {
+		t.Errorf("SafeFixIDs (-want +got):\n%s", diff)
+	}
+	for _, f := range Fixes {
+		if f.Code != "" {
+			if _, ok := LookupCode(f.Code); !ok {
+				t.Errorf("fix %s addresses unknown code %s", f.ID, f.Code)
+			}
+		}
+	}
+}
+
+// TestVerifySteps: step names are unique, each phase is a verify_phase
+// word, and the phases never go back (the list is in run order).
+func TestVerifySteps(t *testing.T) {
+	phases := Vocabulary["verify_phase"]
+	phaseIndex := func(p string) int {
+		for i, w := range phases {
+			if w == p {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, list := range [][]StepInfo{VerifySteps, VerifyTimings} {
+		seen := map[string]bool{}
+		last := 0
+		for _, s := range list {
+			i := phaseIndex(s.Phase)
+			if seen[s.Name] || s.Meaning == "" || i < 0 || i < last {
+				t.Errorf("step %s (phase %s): duplicate, no meaning, unknown phase or out of order", s.Name, s.Phase)
+			}
+			seen[s.Name] = true
+			if i > last {
+				last = i
+			}
+		}
+	}
+	for _, name := range []string{"demote", "promote", "silence_master", "undemote", "unpromote"} {
+		found := false
+		for _, s := range VerifySteps {
+			found = found || s.Name == name
+		}
+		if !found {
+			t.Errorf("VerifySteps lacks %s", name)
+		}
+	}
+}
