@@ -12,6 +12,14 @@
 // [Write] method, and the shared LuCI resource translates every [Codes]
 // entry, every verification step and every state word.
 //
+// One catalogue for every reporter. internal/doctor and internal/drift
+// report problems with codes from [Codes] and fixes from [Fixes] only: one
+// ID per remedy, whoever offers it. The safe fixes, which doctor_fix
+// applies itself, are exactly [SafeFixIDs]; every other fix is an
+// instruction. internal/drift's catalogue test scans its source and runs
+// every kind of verification to check that each code, fix and step it can
+// report is here.
+//
 // Read and write. rpcd ACLs match ubus method names only, never arguments,
 // so a method either changes nothing (Read) or may change the router (Write).
 // That is why the PRODUCT's `doctor {"fix": true}` is spelled as its own

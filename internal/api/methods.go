@@ -130,7 +130,7 @@ var Methods = []Method{
 		Reply:  "VerifyRun",
 		Args: []Arg{{
 			Name: "id", Type: TypeString, MaxLen: 64,
-			Help: "run id returned by verify; absent means the latest run",
+			Help: "run id returned by verify; absent means the latest run (a reply with an empty id when there is none yet)",
 		}},
 		Help: "progress and result of a drift verification run",
 	},

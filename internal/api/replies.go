@@ -286,10 +286,17 @@ type VerifyStartReply struct {
 }
 
 // VerifyRun is the reply of verify_status: one run, in progress or done.
-// When no run exists yet, verify_status without an id answers status 0 with
-// an empty ID (not NOT_FOUND: through LuCI's ucode proxy a missing ubus
-// object is also status 4, and the page must tell the two apart); an
-// unknown id gets RUN_NOT_FOUND.
+//
+// No run yet: verify_status without an id, before any run since the daemon
+// started (and no journal recovered), answers ubus status 0 with a VerifyRun
+// whose ID is "" (Schema set, Busy false, Phase and Verdict "", the lists
+// empty), not NOT_FOUND: through LuCI's ucode proxy a missing ubus object
+// is also status 4, and the page must tell the two apart. The LuCI view
+// treats an empty ID as "no run yet". An id that names no run gets
+// RUN_NOT_FOUND (status NOT_FOUND).
+//
+// Problems carry internal/drift's codes, all in [Codes], and fixes from
+// [Fixes]; a safe one is applied through doctor_fix with its ID.
 type VerifyRun struct {
 	Schema int    `json:"schema"`
 	ID     string `json:"id"`
