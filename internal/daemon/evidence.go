@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/floatgw/floatgw/internal/api"
@@ -417,6 +418,11 @@ func (d *Daemon) callDoctorFix(ctx context.Context, args map[string]any) (any, e
 	}
 	var fixed []api.FixResult
 	seen := map[string]bool{}
+	// A safe fix named explicitly (a LuCI button on the verify page) is applied even when the
+	// doctor does not report its problem right now.
+	if want != "" && isSafeFix(want) {
+		before.Problems = append(before.Problems, api.Problem{Fix: &api.Fix{ID: want, Safe: true}})
+	}
 	for _, p := range before.Problems {
 		if p.Fix == nil || !p.Fix.Safe || seen[p.Fix.ID] || (want != "" && p.Fix.ID != want) {
 			continue
@@ -446,9 +452,24 @@ func (d *Daemon) callDoctorFix(ctx context.Context, args map[string]any) (any, e
 	return after, nil
 }
 
+func isSafeFix(id string) bool {
+	for _, s := range api.SafeFixIDs {
+		if s == id {
+			return true
+		}
+	}
+	return false
+}
+
+// applyFix applies one safe fix (api.SafeFixIDs; a test keeps the two lists in step).
 func (d *Daemon) applyFix(ctx context.Context, id string) error {
 	switch id {
-	case "keepalived_render", "garp_refresh":
+	case "keepalived_render", "garp_refresh", "notify_handler":
+		if id == "notify_handler" {
+			if err := d.fixNotifyHandler(); err != nil {
+				return err
+			}
+		}
 		d.applyMu.Lock()
 		defer d.applyMu.Unlock()
 		cfg, err := d.readConfig(ctx)
@@ -461,16 +482,27 @@ func (d *Daemon) applyFix(ctx context.Context, id string) error {
 		return startKeepalived(ctx, d.opt)
 	case "firewall_vrrp":
 		return d.fixFirewall(ctx)
-	case "notify_handler":
-		return d.fixNotifyHandler()
 	}
 	return fmt.Errorf("fix %s is not automatic", id)
 }
 
+// fixNotifyHandler makes the hotplug forwarder executable again (OpenWrt) and recreates the
+// notify FIFO; the caller then re-renders and reloads keepalived so that it writes to it.
 func (d *Daemon) fixNotifyHandler() error {
-	if d.opt.Platform != PlatformOpenWrt {
-		return nil
+	if d.opt.Platform == PlatformOpenWrt {
+		h := filepath.Join(d.opt.HotplugDir, "50-floatgw")
+		if _, err := os.Stat(h); err == nil {
+			if err := os.Chmod(h, 0o755); err != nil {
+				return err
+			}
+		}
 	}
-	h := filepath.Join(d.opt.HotplugDir, "50-floatgw")
-	return os.Chmod(h, 0o755)
+	if fi, err := os.Lstat(d.opt.fifoPath()); err == nil && fi.Mode()&os.ModeNamedPipe == 0 {
+		return fmt.Errorf("%s exists and is not a fifo; remove it", d.opt.fifoPath())
+	} else if err != nil {
+		if err := syscall.Mkfifo(d.opt.fifoPath(), 0o600); err != nil && !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("recreate notify fifo: %w", err)
+		}
+	}
+	return nil
 }

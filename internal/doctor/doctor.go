@@ -437,7 +437,7 @@ func checkInterval(ev *Evidence) []api.Problem {
 	if len(evd) == 0 {
 		return nil
 	}
-	p := problem(api.AdvertIntervalMismatch, "set the same advert_int on both routers", evd, "")
+	p := problem(api.AdvertIntervalMismatch, "set the same advert_int on both routers", evd, "advert_int")
 	p.Field = "floatgw.main.advert_int"
 	return []api.Problem{p}
 }
@@ -468,7 +468,7 @@ func checkVIPConflict(ev *Evidence) []api.Problem {
 	if len(evd) == 0 {
 		return nil
 	}
-	return []api.Problem{problem(api.VIPAddressConflict, "pick a VIP no host uses, or remove it from that host", evd, "")}
+	return []api.Problem{problem(api.VIPAddressConflict, "pick a VIP no host uses, or remove it from that host", evd, "vip")}
 }
 
 func checkStrict(ev *Evidence) []api.Problem {
