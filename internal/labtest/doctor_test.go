@@ -17,15 +17,36 @@ import (
 // clears it. One lab serves the subtests of a group; each subtest undoes its condition and
 // waits for the healthy pair (r2 holding the VIP) before the next starts.
 
-// docSettle waits for the healthy pair after a subtest undid its condition.
-func docSettle(t *testing.T, l *Lab) {
+// docSettle brings back the healthy pair after a subtest undid its condition. With restart,
+// keepalived restarts on both routers first: doctor reads keepalived's log since its last
+// start, so a condition's log lines would otherwise colour the subtests after it (that
+// staleness itself is asserted by docCured where a subtest cares).
+func docSettle(t *testing.T, l *Lab, restart bool) {
 	t.Helper()
 	for _, n := range []string{"r1", "r2"} {
+		if restart {
+			l.Run("keepalived", n, "stop")
+		}
 		if !docKeepalivedRunning(l, n) {
 			l.Run("keepalived", n, "start")
 		}
 	}
 	l.WaitHolder("r2", 20*time.Second)
+}
+
+// docCured waits until r2 alone holds the VIP after a condition was undone (keepalived still
+// running, not restarted), lets three advert intervals pass, and asserts that doctor on node
+// no longer reports codes: doctor describes the pair as it is now.
+func docCured(t *testing.T, l *Lab, node string, codes ...api.Code) {
+	t.Helper()
+	l.WaitHolder("r2", 20*time.Second)
+	time.Sleep(3 * time.Second)
+	r := docDoctor(t, l, node, false)
+	for _, c := range codes {
+		if p, ok := r.Problem(c); ok {
+			t.Errorf("the condition was undone and the pair is healthy again (r2 alone holds the VIP), yet doctor on %s still reports %s (evidence %q)", node, c, p.Evidence)
+		}
+	}
 }
 
 func TestDoctorLab(t *testing.T) {
@@ -46,7 +67,7 @@ func TestDoctorLab(t *testing.T) {
 	})
 
 	t.Run("stale ARP: garp_refresh fix clears it", func(t *testing.T) {
-		t.Cleanup(func() { docSettle(t, l) })
+		t.Cleanup(func() { docSettle(t, l, false) })
 		r := docDoctor(t, l, "r1", false)
 		p, ok := r.Problem(api.StaleARP)
 		if !ok {
@@ -63,7 +84,7 @@ func TestDoctorLab(t *testing.T) {
 	})
 
 	t.Run("firewall drops VRRP in", func(t *testing.T) {
-		t.Cleanup(func() { docNftDelete(l, "r1", "ip", "t"); docSettle(t, l) })
+		t.Cleanup(func() { docNftDelete(l, "r1", "ip", "t"); docSettle(t, l, true) })
 		docNft(t, l, "r1", "ip", "t", "input", "ip protocol vrrp drop")
 		r := docDoctor(t, l, "r1", false)
 		p := docMustHave(t, r, api.FirewallNoVRRPRule, api.SeverityError)
@@ -89,10 +110,14 @@ func TestDoctorLab(t *testing.T) {
 		// doctor --fix does not touch the firewall on plain Linux.
 		f := docDoctor(t, l, "r1", true)
 		docMustHave(t, f, api.FirewallNoVRRPRule, api.SeverityError)
+
+		docNftDelete(l, "r1", "ip", "t")
+		docCured(t, l, "r1", api.FirewallNoVRRPRule, api.SplitBrain)
+		docCured(t, l, "r2", api.SplitBrain)
 	})
 
 	t.Run("firewall drops VRRP out", func(t *testing.T) {
-		t.Cleanup(func() { docNftDelete(l, "r2", "ip", "t"); docSettle(t, l) })
+		t.Cleanup(func() { docNftDelete(l, "r2", "ip", "t"); docSettle(t, l, true) })
 		docNft(t, l, "r2", "ip", "t", "output", "ip protocol vrrp drop")
 		logPath := filepath.Join(docNode(l, "r2"), "keepalived.log")
 		if !docWaitFor(10*time.Second, func() bool {
@@ -110,10 +135,13 @@ func TestDoctorLab(t *testing.T) {
 			t.Errorf("ADVERT_SEND_EPERM offers %+v, want a manual fix", p.Fix)
 		}
 		docMustLack(t, r, api.FirewallNoVRRPRule)
+
+		docNftDelete(l, "r2", "ip", "t")
+		docCured(t, l, "r2", api.AdvertSendEPERM, api.SplitBrain)
 	})
 
 	t.Run("keepalived stopped", func(t *testing.T) {
-		t.Cleanup(func() { docSettle(t, l) })
+		t.Cleanup(func() { docSettle(t, l, false) })
 		l.Run("keepalived", "r1", "stop")
 		r := docDoctor(t, l, "r1", false)
 		p := docMustHave(t, r, api.KeepalivedNotRunning, api.SeverityError)
@@ -132,7 +160,7 @@ func TestDoctorLab(t *testing.T) {
 
 	t.Run("keepalived config invalid", func(t *testing.T) {
 		restore := docRestoreFile(t, r1Main)
-		t.Cleanup(func() { restore(); docSettle(t, l) })
+		t.Cleanup(func() { restore(); docSettle(t, l, true) })
 		b := docReadFile(t, r1Main)
 		docWriteFile(t, r1Main, append(b, []byte("\nvrrp_instance broken {\n    this is not keepalived\n")...))
 		r := docDoctor(t, l, "r1", false)
@@ -156,16 +184,7 @@ func TestDoctorLab(t *testing.T) {
 		if ok && res.OK {
 			t.Errorf("keepalived_render reports ok although keepalived still rejects the configuration")
 		}
-	})
-
-	t.Run("interface down", func(t *testing.T) {
-		t.Cleanup(func() { _, _ = l.Exec("r1", "ip", "link", "set", "lan0", "up"); docSettle(t, l) })
-		docExec(t, l, "r1", "ip", "link", "set", "lan0", "down")
-		r := docDoctor(t, l, "r1", false)
-		p := docMustHave(t, r, api.InterfaceDown, api.SeverityError)
-		if p.Field != "lan0" {
-			t.Errorf("INTERFACE_DOWN field %q, want lan0", p.Field)
-		}
+		t.Logf("keepalived on r1 after the fix: running=%v", docKeepalivedRunning(l, "r1"))
 	})
 
 	t.Run("notify fifo missing", func(t *testing.T) {
@@ -178,7 +197,7 @@ func TestDoctorLab(t *testing.T) {
 				l.Run("floatgw", "r1", "start")
 				l.Run("keepalived", "r1", "stop")
 			}
-			docSettle(t, l)
+			docSettle(t, l, true)
 		})
 		if err := os.Remove(fifo); err != nil {
 			t.Fatal(err)
@@ -199,28 +218,40 @@ func TestDoctorLab(t *testing.T) {
 	})
 
 	t.Run("multicast blocked between the routers", func(t *testing.T) {
-		t.Cleanup(func() { docNftDelete(l, "sw", "bridge", "t"); docSettle(t, l) })
+		t.Cleanup(func() { docNftDelete(l, "sw", "bridge", "t"); docSettle(t, l, true) })
+		// keepalived on r1 restarts behind the block: it starts BACKUP, hears no MASTER and
+		// waits out Master_Down_Interval (3.6 s) before it takes the VIP too. Doctor's 3 s
+		// window falls inside that wait: PEER_NO_ADVERTS.
+		l.Run("keepalived", "r1", "stop")
 		docNft(t, l, "sw", "bridge", "t", "forward", "ip daddr 224.0.0.18 drop")
-		// r1 is BACKUP and hears no MASTER: that is PEER_NO_ADVERTS while it waits out
-		// Master_Down_Interval, and once it has taken the VIP too, a split brain.
+		l.Run("keepalived", "r1", "start")
 		r := docDoctor(t, l, "r1", false)
-		p := docMustHave(t, r, api.PeerNoAdverts, api.SeverityError)
-		if p.Fix == nil || p.Fix.ID != "unicast_peers" {
-			t.Errorf("PEER_NO_ADVERTS offers %+v, want unicast_peers", p.Fix)
+		if p, ok := r.Problem(api.PeerNoAdverts); ok {
+			if p.Fix == nil || p.Fix.ID != "unicast_peers" {
+				t.Errorf("PEER_NO_ADVERTS offers %+v, want unicast_peers", p.Fix)
+			}
+		} else if strings.Contains(strings.Join(l.Holders(), " "), "r1") {
+			t.Logf("r1 became MASTER before doctor's window closed (a slow machine); no BACKUP-phase verdict")
+		} else {
+			docMustHave(t, r, api.PeerNoAdverts, api.SeverityError)
 		}
+		// Settled: both hold the VIP. Each must say so (split brain) or say that it hears
+		// no peer; a clean bill of health is wrong.
 		if !docWaitFor(10*time.Second, func() bool { return len(l.Holders()) == 2 }) {
 			t.Fatalf("r1 did not take the VIP too (holders %v)", l.Holders())
 		}
 		for _, n := range []string{"r1", "r2"} {
 			r := docDoctor(t, l, n, false)
-			if len(r.Errors()) == 0 {
-				t.Errorf("both routers hold the VIP (multicast blocked) and doctor on %s reports no error: %s", n, r.Summary())
+			_, split := r.Problem(api.SplitBrain)
+			_, deaf := r.Problem(api.PeerNoAdverts)
+			if !split && !deaf {
+				t.Errorf("both routers hold the VIP (multicast blocked between them) and doctor on %s reports neither SPLIT_BRAIN nor PEER_NO_ADVERTS: %s", n, r.Summary())
 			}
 		}
 	})
 
 	t.Run("both routers hold the VIP", func(t *testing.T) {
-		t.Cleanup(func() { _, _ = l.Exec("r1", "ip", "addr", "del", VIP+"/24", "dev", "lan0"); docSettle(t, l) })
+		t.Cleanup(func() { _, _ = l.Exec("r1", "ip", "addr", "del", VIP+"/24", "dev", "lan0"); docSettle(t, l, true) })
 		// The VIP on r1 while r2, the MASTER, keeps advertising.
 		docExec(t, l, "r1", "ip", "addr", "add", VIP+"/24", "dev", "lan0")
 		if h := l.Holders(); len(h) != 2 {
@@ -230,12 +261,14 @@ func TestDoctorLab(t *testing.T) {
 			r := docDoctor(t, l, n, false)
 			docMustHave(t, r, api.SplitBrain, api.SeverityError)
 		}
+		docExec(t, l, "r1", "ip", "addr", "del", VIP+"/24", "dev", "lan0")
+		docCured(t, l, "r2", api.SplitBrain)
 	})
 
 	t.Run("another host uses the VIP", func(t *testing.T) {
 		t.Cleanup(func() {
 			_, _ = l.Exec("client", "ip", "addr", "del", VIP+"/24", "dev", "eth0")
-			docSettle(t, l)
+			docSettle(t, l, true)
 		})
 		l.Run("keepalived", "r2", "stop")
 		l.Run("keepalived", "r1", "stop")
@@ -260,7 +293,7 @@ func TestDoctorLab(t *testing.T) {
 			r2c()
 			docApply(t, l, "r1")
 			docApply(t, l, "r2")
-			docSettle(t, l)
+			docSettle(t, l, true)
 		})
 		docSetOption(t, l, "r2", "auth_pass", "secret2")
 		docApply(t, l, "r2")
@@ -284,7 +317,7 @@ func TestDoctorLab(t *testing.T) {
 	t.Run("advert interval mismatch", func(t *testing.T) {
 		c1 := filepath.Join(docNode(l, "r1"), "root", "etc", "config", "floatgw")
 		r1c := docRestoreFile(t, c1)
-		t.Cleanup(func() { r1c(); docApply(t, l, "r1"); docSettle(t, l) })
+		t.Cleanup(func() { r1c(); docApply(t, l, "r1"); docSettle(t, l, true) })
 		docSetOption(t, l, "r1", "advert_int", "2")
 		docApply(t, l, "r1")
 		// r1 (BACKUP, advert_int 2) hears r2 (MASTER) advertise every second.
@@ -307,7 +340,7 @@ func TestDoctorLab(t *testing.T) {
 			restore()
 			_, _ = l.Try("keepalived", "r2", "reload")
 			time.Sleep(time.Second)
-			docSettle(t, l)
+			docSettle(t, l, true)
 		})
 		b := docReadFile(t, r2Main)
 		docWriteFile(t, r2Main, append(b, []byte("\nglobal_defs {\n    vrrp_strict\n}\n")...))
@@ -327,7 +360,7 @@ func TestDoctorLab(t *testing.T) {
 	t.Run("preempt off", func(t *testing.T) {
 		c1 := filepath.Join(docNode(l, "r1"), "root", "etc", "config", "floatgw")
 		r1c := docRestoreFile(t, c1)
-		t.Cleanup(func() { r1c(); docApply(t, l, "r1"); docSettle(t, l) })
+		t.Cleanup(func() { r1c(); docApply(t, l, "r1"); docSettle(t, l, true) })
 		docSetOption(t, l, "r1", "preempt", "0")
 		docApply(t, l, "r1")
 		r := docDoctor(t, l, "r1", false)
@@ -336,6 +369,25 @@ func TestDoctorLab(t *testing.T) {
 			t.Errorf("PREEMPT_OFF offers %+v, want a manual fix", p.Fix)
 		}
 		docMustLack(t, docDoctor(t, l, "r2", false), api.PreemptOff)
+	})
+
+	// Last: the daemon's listeners are restarted afterwards in any case.
+	t.Run("interface down", func(t *testing.T) {
+		t.Cleanup(func() {
+			_, _ = l.Exec("r1", "ip", "link", "set", "lan0", "up")
+			l.Run("floatgw", "r1", "stop")
+			l.Run("floatgw", "r1", "start")
+			docSettle(t, l, true)
+		})
+		docExec(t, l, "r1", "ip", "link", "set", "lan0", "down")
+		r := docDoctor(t, l, "r1", false)
+		p := docMustHave(t, r, api.InterfaceDown, api.SeverityError)
+		if p.Field != "lan0" {
+			t.Errorf("INTERFACE_DOWN field %q, want lan0", p.Field)
+		}
+		// Up again: the daemon must hear the peer and see the VIP's holder as before.
+		docExec(t, l, "r1", "ip", "link", "set", "lan0", "up")
+		docCured(t, l, "r1", api.InterfaceDown, api.PeerNoAdverts, api.VIPAddressConflict)
 	})
 }
 
