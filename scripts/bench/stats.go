@@ -102,8 +102,9 @@ func parsePing(r io.Reader) (pingReplies, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ping timestamp %q: %w", line[1:end], err)
 		}
+		// ping -D prints microseconds; round away the float's error.
 		sec, frac := math.Modf(f)
-		out = append(out, time.Unix(int64(sec), int64(frac*1e9)))
+		out = append(out, time.Unix(int64(sec), int64(math.Round(frac*1e6))*1000))
 	}
 	return out, sc.Err()
 }
