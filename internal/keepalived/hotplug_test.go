@@ -104,10 +104,20 @@ func TestHotplugScript(t *testing.T) {
 	if err := os.WriteFile(bin, []byte(stub), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// pidof is a stub: whether "floatgw is running" is the test's choice, not whatever else
+	// runs on this machine (other tests start real floatgw daemons).
+	stubs := filepath.Join(dir, "stubs")
+	if err := os.MkdirAll(stubs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stubs, "pidof"), []byte("#!/bin/sh\nexit \"${PIDOF_RC:-1}\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	running := "PIDOF_RC=1"
 	runScript := func(env ...string) {
 		t.Helper()
 		cmd := exec.Command("/bin/sh", "-c", `( . "$1" ); echo done`, "sh", script, "keepalived")
-		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "FLOATGW_BIN=" + bin}, env...)
+		cmd.Env = append([]string{"PATH=" + stubs + ":" + os.Getenv("PATH"), "FLOATGW_BIN=" + bin, running}, env...)
 		start := time.Now()
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "done") {
@@ -128,25 +138,8 @@ func TestHotplugScript(t *testing.T) {
 		t.Fatalf("forwarded while floatgw is not running: %q", got)
 	}
 
-	// A process named floatgw (a renamed sleep) stands for the daemon.
-	sleepBin, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("SKIP: no sleep binary")
-	}
-	raw, err := os.ReadFile(sleepBin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	daemon := filepath.Join(dir, "floatgw")
-	if err := os.WriteFile(daemon, raw, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	proc := exec.Command(daemon, "30")
-	if err := proc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
-
+	// floatgw running (pidof finds it): state actions are forwarded.
+	running = "PIDOF_RC=0"
 	runScript("ACTION=NOTIFY", "TYPE=INSTANCE", "NAME=GW") // generic: skipped
 	runScript("ACTION=startup")                            // not a state: skipped
 	runScript("ACTION=NOTIFY_MASTER", "TYPE=INSTANCE", "NAME=GW")
