@@ -1,15 +1,14 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"time"
 
 	"github.com/floatgw/floatgw/internal/api"
 	"github.com/floatgw/floatgw/internal/control"
+	"github.com/floatgw/floatgw/internal/jsonx"
 	"github.com/floatgw/floatgw/ubus"
 )
 
@@ -113,17 +112,15 @@ func tableToMap(t ubus.Table) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
 	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
+	if err := jsonx.Unmarshal(b, &m); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
 func toTable(v any) (ubus.Table, error) {
-	b, err := json.Marshal(v)
+	b, err := jsonx.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
