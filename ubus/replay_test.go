@@ -381,7 +381,7 @@ func TestReplayClient(t *testing.T) {
 				}
 				<-done
 				// ubusd's UNSUBSCRIBE (the notifier left) is the last message.
-				for deadline := time.Now().Add(2 * time.Second); s.Subscribed(); {
+				for deadline := time.Now().Add(8 * time.Second); s.Subscribed(); {
 					if time.Now().After(deadline) {
 						return fmt.Errorf("still subscribed after UNSUBSCRIBE")
 					}
