@@ -107,9 +107,9 @@ config health 'health'
 		go func() { cmd.Wait(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
+		case <-time.After(3 * time.Second):
 			cmd.Process.Kill()
-			t.Error("daemon did not stop within 5 s of SIGINT")
+			t.Error("daemon did not stop within 3 s of SIGINT (procd's term timeout is 5 s)")
 		}
 		if t.Failed() {
 			b, _ := os.ReadFile(logf.Name())
