@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/floatgw/floatgw/internal/api"
 	"github.com/floatgw/floatgw/internal/control"
+	"github.com/floatgw/floatgw/internal/jsonx"
 )
 
 // The client commands share one shape: flags generated from the method table of internal/api,
@@ -24,7 +24,7 @@ type clientCmd struct {
 	method string
 	// positional turns positional words into arguments (maintenance on|off).
 	positional func(args []string, out map[string]any) error
-	render     func(w io.Writer, data json.RawMessage, tty bool) (int, error)
+	render     func(w io.Writer, data jsonx.RawMessage, tty bool) (int, error)
 }
 
 var clientCmds = map[string]clientCmd{
@@ -54,7 +54,7 @@ func socketPath() string {
 }
 
 // call reaches the daemon.
-func call(ctx context.Context, method string, args map[string]any) (json.RawMessage, error) {
+func call(ctx context.Context, method string, args map[string]any) (jsonx.RawMessage, error) {
 	return control.Call(ctx, socketPath(), method, args)
 }
 
@@ -191,10 +191,10 @@ func maintenanceWords(args []string, out map[string]any) error {
 
 func indentJSON(b []byte) []byte {
 	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := jsonx.Unmarshal(b, &v); err != nil {
 		return b
 	}
-	out, err := json.MarshalIndent(v, "", "  ")
+	out, err := jsonx.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return b
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/floatgw/floatgw/internal/api"
+	"github.com/floatgw/floatgw/internal/jsonx"
 )
 
 // paint wraps s in an ANSI colour when tty is true.
@@ -20,8 +20,8 @@ func paint(tty bool, color, s string) string {
 	return "\x1b[" + codes[color] + "m" + s + "\x1b[0m"
 }
 
-func decode(data json.RawMessage, v any) error {
-	if err := json.Unmarshal(data, v); err != nil {
+func decode(data jsonx.RawMessage, v any) error {
+	if err := jsonx.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("unexpected reply from the daemon: %w", err)
 	}
 	return nil
@@ -34,7 +34,7 @@ func orDash(s string) string {
 	return s
 }
 
-func renderStatus(w io.Writer, data json.RawMessage, tty bool) (int, error) {
+func renderStatus(w io.Writer, data jsonx.RawMessage, tty bool) (int, error) {
 	var s api.StatusReply
 	if err := decode(data, &s); err != nil {
 		return exitError, err
@@ -150,7 +150,7 @@ func writeProblems(w io.Writer, probs []api.Problem, tty bool) {
 	}
 }
 
-func renderDoctor(w io.Writer, data json.RawMessage, tty bool) (int, error) {
+func renderDoctor(w io.Writer, data jsonx.RawMessage, tty bool) (int, error) {
 	var r api.DoctorReply
 	if err := decode(data, &r); err != nil {
 		return exitError, err
@@ -171,7 +171,7 @@ func renderDoctor(w io.Writer, data json.RawMessage, tty bool) (int, error) {
 	return exitFailed, nil
 }
 
-func renderScan(w io.Writer, data json.RawMessage, tty bool) (int, error) {
+func renderScan(w io.Writer, data jsonx.RawMessage, tty bool) (int, error) {
 	var r api.ScanReply
 	if err := decode(data, &r); err != nil {
 		return exitError, err
@@ -204,7 +204,7 @@ func renderScan(w io.Writer, data json.RawMessage, tty bool) (int, error) {
 	return exitOK, nil
 }
 
-func renderApply(w io.Writer, data json.RawMessage, tty bool) (int, error) {
+func renderApply(w io.Writer, data jsonx.RawMessage, tty bool) (int, error) {
 	var r api.ApplyReply
 	if err := decode(data, &r); err != nil {
 		return exitError, err
@@ -229,7 +229,7 @@ func renderApply(w io.Writer, data json.RawMessage, tty bool) (int, error) {
 	return exitOK, nil
 }
 
-func renderSwitch(w io.Writer, data json.RawMessage, tty bool) (int, error) {
+func renderSwitch(w io.Writer, data jsonx.RawMessage, tty bool) (int, error) {
 	var r api.SwitchReply
 	if err := decode(data, &r); err != nil {
 		return exitError, err
@@ -238,7 +238,7 @@ func renderSwitch(w io.Writer, data json.RawMessage, tty bool) (int, error) {
 	return exitOK, nil
 }
 
-func renderMaintenance(w io.Writer, data json.RawMessage, tty bool) (int, error) {
+func renderMaintenance(w io.Writer, data jsonx.RawMessage, tty bool) (int, error) {
 	var r api.MaintenanceReply
 	if err := decode(data, &r); err != nil {
 		return exitError, err
@@ -251,7 +251,7 @@ func renderMaintenance(w io.Writer, data json.RawMessage, tty bool) (int, error)
 	return exitOK, nil
 }
 
-func renderLogs(w io.Writer, data json.RawMessage, tty bool) (int, error) {
+func renderLogs(w io.Writer, data jsonx.RawMessage, tty bool) (int, error) {
 	var r api.LogsReply
 	if err := decode(data, &r); err != nil {
 		return exitError, err

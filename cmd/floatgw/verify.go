@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/floatgw/floatgw/internal/api"
+	"github.com/floatgw/floatgw/internal/jsonx"
 )
 
 func init() {
@@ -59,7 +59,7 @@ func runVerify(name string, argv []string, stdout, stderr io.Writer) int {
 	}
 	printed := map[string]string{}
 	var run api.VerifyRun
-	var raw json.RawMessage
+	var raw jsonx.RawMessage
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
