@@ -230,6 +230,9 @@ func TestDoctorLab(t *testing.T) {
 			if p.Fix == nil || p.Fix.ID != "unicast_peers" {
 				t.Errorf("PEER_NO_ADVERTS offers %+v, want unicast_peers", p.Fix)
 			}
+			// The MAC answering for the VIP is r2's, the peer r1 heard until the block:
+			// not a foreign host squatting on the VIP.
+			docMustLack(t, r, api.VIPAddressConflict)
 		} else if strings.Contains(strings.Join(l.Holders(), " "), "r1") {
 			t.Logf("r1 became MASTER before doctor's window closed (a slow machine); no BACKUP-phase verdict")
 		} else {
@@ -394,18 +397,23 @@ func TestDoctorLab(t *testing.T) {
 // A foreign VRRP router on the LAN with our VRID 51 and another VIP.
 func TestDoctorLabForeignVRID(t *testing.T) {
 	l := docUp(t, "--foreign")
+	// The foreign router (priority 120) falls silent once it hears r2 (150) as MASTER, so r2
+	// may know it only from keepalived's log; r1 (100), a BACKUP, hears whoever advertises.
+	named := false
 	for _, n := range []string{"r1", "r2"} {
 		r := docWaitCode(t, l, n, api.VRIDConflict, 15*time.Second)
 		p := docMustHave(t, r, api.VRIDConflict, api.SeverityError)
 		if !strings.Contains(p.Detail, "VRID 1 is free") {
 			t.Errorf("VRID_CONFLICT on %s detail %q does not suggest the free VRID 1", n, p.Detail)
 		}
-		if !strings.Contains(strings.Join(p.Evidence, " "), "192.168.77.254") {
-			t.Errorf("VRID_CONFLICT on %s evidence %q does not name the foreign VIP 192.168.77.254", n, p.Evidence)
-		}
+		t.Logf("VRID_CONFLICT on %s: %s; evidence %q", n, p.Detail, p.Evidence)
+		named = named || strings.Contains(strings.Join(p.Evidence, " "), "192.168.77.254")
 		if p.Field != "floatgw.main.vrid" || p.Got != "51" {
 			t.Errorf("VRID_CONFLICT on %s field %q got %q, want floatgw.main.vrid 51", n, p.Field, p.Got)
 		}
+	}
+	if !named {
+		t.Errorf("neither router's VRID_CONFLICT evidence names the foreign VIP 192.168.77.254")
 	}
 }
 
