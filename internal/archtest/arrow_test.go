@@ -61,6 +61,8 @@ func TestDependencyArrow(t *testing.T) {
 					t.Errorf("domain package %s imports %s: domain packages never import the daemon", rel, drel)
 				case strings.HasPrefix(drel, "cmd/"):
 					t.Errorf("%s imports the command %s", rel, drel)
+				case drel == "internal/testenv":
+					t.Errorf("non-test package %s imports %s: test helpers are imported from _test.go files only", rel, drel)
 				}
 			}
 		}
@@ -77,5 +79,23 @@ func TestOpenWrtBuildHasNoDBus(t *testing.T) {
 	}
 	if strings.Contains(string(out), "github.com/godbus/dbus") {
 		t.Error("cmd/floatgw built with -tags openwrt depends on godbus/dbus")
+	}
+}
+
+// internal/testenv is for tests only: nothing of it may reach the binary.
+func TestBinaryHasNoTestenv(t *testing.T) {
+	for _, tags := range []string{"", "openwrt"} {
+		cmd := exec.Command("go", "list", "-deps", "-tags", tags, mod+"/cmd/floatgw")
+		cmd.Dir = "../.."
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list: %v", err)
+		}
+		if !strings.Contains(string(out), mod+"/internal/config\n") {
+			t.Fatalf("go list -deps -tags %q cmd/floatgw lists no internal/config; output not understood:\n%s", tags, out)
+		}
+		if strings.Contains(string(out), mod+"/internal/testenv") {
+			t.Errorf("cmd/floatgw built with -tags %q depends on internal/testenv", tags)
+		}
 	}
 }

@@ -1,0 +1,99 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestRepoRoot(t *testing.T) {
+	root := RepoRoot(t)
+	b, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("module github.com/floatgw/floatgw\n")) {
+		t.Errorf("%s/go.mod is not floatgw's: %.40q", root, b)
+	}
+	if _, err := os.Stat(filepath.Join(root, "internal", "testenv", "doc.go")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestSharedDir(t *testing.T) {
+	want := filepath.Join(RepoRoot(t), "..", "shared", "keepalived-samples")
+	if _, err := os.Stat(want); err != nil {
+		t.Skipf("SKIP (FIXTURES MISSING): %s", want)
+	}
+	if got := SharedDir(t, "keepalived-samples"); got != want {
+		t.Errorf("SharedDir = %s, want %s", got, want)
+	}
+	var skipped bool
+	t.Run("missing", func(t *testing.T) {
+		defer func() { skipped = t.Skipped() }()
+		SharedDir(t, "no-such-fixture-dir")
+		t.Error("SharedDir returned for a missing directory")
+	})
+	if !skipped {
+		t.Error("SharedDir did not skip for a missing directory")
+	}
+}
+
+func TestStopAfterCancel(t *testing.T) {
+	d := StopAfterCancel(t, 10*time.Millisecond, func(ctx context.Context) error {
+		<-ctx.Done()
+		time.Sleep(30 * time.Millisecond)
+		return nil
+	})
+	if d < 30*time.Millisecond || d > time.Second {
+		t.Errorf("stop took %v, want 30 ms..1 s", d)
+	}
+}
+
+// TestNetns builds two namespaces joined by a veth pair and checks that
+// Do runs inside one (sees its device, not the host's or the other
+// end's) and that the namespaces are gone after cleanup.
+func TestNetns(t *testing.T) {
+	NeedNetns(t)
+	var names []string
+	t.Run("build", func(t *testing.T) {
+		a, b := NewNetns(t, "te", "a"), NewNetns(t, "te", "a")
+		if a.Name == b.Name {
+			t.Fatalf("two namespaces named %s", a.Name)
+		}
+		names = []string{a.Name, b.Name}
+		a.Veth(t, "te0", b, "te1")
+		a.IP(t, "link", "set", "te0", "up")
+		b.IP(t, "link", "set", "te1", "up")
+		a.WaitCarrier(t, "te0")
+		b.WaitCarrier(t, "te1")
+		var aHas0, aHas1, bHas1 bool
+		a.Do(t, func() {
+			_, err := net.InterfaceByName("te0")
+			aHas0 = err == nil
+			_, err = net.InterfaceByName("te1")
+			aHas1 = err == nil
+		})
+		b.Do(t, func() { _, err := net.InterfaceByName("te1"); bHas1 = err == nil })
+		if !aHas0 || aHas1 || !bHas1 {
+			t.Errorf("te0 in a: %v, te1 in a: %v, te1 in b: %v; want true, false, true", aHas0, aHas1, bHas1)
+		}
+		if _, err := net.InterfaceByName("te0"); err == nil {
+			t.Error("te0 visible outside its namespace")
+		}
+		if out, err := b.Command("ip", "-o", "link", "show", "te1").CombinedOutput(); err != nil || !bytes.Contains(out, []byte("te1")) {
+			t.Errorf("ip link show te1 inside b: %v %s", err, out)
+		}
+		a.Veth(t, "same0", nil, "same1")
+		a.IP(t, "link", "show", "same1")
+	})
+	for _, n := range names {
+		if _, err := os.Stat("/run/netns/" + n); err == nil {
+			t.Errorf("namespace %s left behind after cleanup", n)
+		}
+	}
+}
