@@ -8,24 +8,26 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/floatgw/floatgw/internal/testenv"
 )
 
 // pair builds two namespaces joined by a veth pair: "a" 192.168.77.2 and
 // "b" 192.168.77.3 plus the VIP 192.168.77.1, with fixed MACs.
-func pair(t *testing.T) (a, b *testNetns, macB net.HardwareAddr) {
+func pair(t *testing.T) (a, b *testenv.Netns, macB net.HardwareAddr) {
 	t.Helper()
-	needNetns(t)
-	a, b = newNetns(t, "a"), newNetns(t, "b")
-	a.ip(t, "link", "add", "eth0", "address", "02:77:00:00:00:02", "type", "veth", "peer", "name", "eth0b", "netns", b.name)
-	b.ip(t, "link", "set", "eth0b", "name", "eth0")
-	b.ip(t, "link", "set", "eth0", "address", "02:77:00:00:00:03")
-	a.ip(t, "addr", "add", "192.168.77.2/24", "dev", "eth0")
-	b.ip(t, "addr", "add", "192.168.77.3/24", "dev", "eth0")
-	b.ip(t, "addr", "add", "192.168.77.1/24", "dev", "eth0")
-	a.ip(t, "link", "set", "eth0", "up")
-	b.ip(t, "link", "set", "eth0", "up")
-	a.waitUp(t, "eth0")
-	b.waitUp(t, "eth0")
+	testenv.NeedNetns(t)
+	a, b = testenv.NewNetns(t, "arp", "a"), testenv.NewNetns(t, "arp", "b")
+	a.Veth(t, "eth0", b, "eth0")
+	a.IP(t, "link", "set", "eth0", "address", "02:77:00:00:00:02")
+	b.IP(t, "link", "set", "eth0", "address", "02:77:00:00:00:03")
+	a.IP(t, "addr", "add", "192.168.77.2/24", "dev", "eth0")
+	b.IP(t, "addr", "add", "192.168.77.3/24", "dev", "eth0")
+	b.IP(t, "addr", "add", "192.168.77.1/24", "dev", "eth0")
+	a.IP(t, "link", "set", "eth0", "up")
+	b.IP(t, "link", "set", "eth0", "up")
+	a.WaitCarrier(t, "eth0")
+	b.WaitCarrier(t, "eth0")
 	return a, b, net.HardwareAddr{2, 0x77, 0, 0, 0, 3}
 }
 
@@ -44,7 +46,7 @@ func TestProbe(t *testing.T) {
 		var mac net.HardwareAddr
 		var err error
 		start := time.Now()
-		a.do(t, func() {
+		a.Do(t, func() {
 			mac, err = Probe(context.Background(), "eth0", netip.MustParseAddr(tt.ip), 600*time.Millisecond)
 		})
 		if !errors.Is(err, tt.wantErr) || mac.String() != tt.want.String() {
@@ -59,7 +61,7 @@ func TestDAD(t *testing.T) {
 	opts := DADOptions{Probes: 2, Interval: 100 * time.Millisecond, Wait: 300 * time.Millisecond}
 	var taken, free []net.HardwareAddr
 	var err1, err2 error
-	a.do(t, func() {
+	a.Do(t, func() {
 		taken, err1 = DAD(context.Background(), "eth0", netip.MustParseAddr("192.168.77.1"), opts)
 		free, err2 = DAD(context.Background(), "eth0", netip.MustParseAddr("192.168.77.77"), opts)
 	})
@@ -83,7 +85,7 @@ func TestWatch(t *testing.T) {
 	var events []Event
 	var w *Watcher
 	var err error
-	a.do(t, func() {
+	a.Do(t, func() {
 		w, err = NewWatcher("eth0", []netip.Addr{vip}, func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() })
 	})
 	if err != nil {
@@ -95,7 +97,7 @@ func TestWatch(t *testing.T) {
 
 	sent := time.Now()
 	var sendErr error
-	b.do(t, func() {
+	b.Do(t, func() {
 		c, err := Listen("eth0")
 		if err != nil {
 			sendErr = err
@@ -110,7 +112,7 @@ func TestWatch(t *testing.T) {
 	}
 	var mac net.HardwareAddr
 	var perr error
-	a.do(t, func() { mac, perr = Probe(context.Background(), "eth0", vip, 600*time.Millisecond) })
+	a.Do(t, func() { mac, perr = Probe(context.Background(), "eth0", vip, 600*time.Millisecond) })
 	if perr != nil || mac.String() != macB.String() {
 		t.Fatalf("probe: %v %v", mac, perr)
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -13,7 +14,7 @@ import (
 // must not panic or modify their input; whatever decodes must encode back
 // to the same bytes (Ethernet padding aside) and classify the same way.
 func FuzzParseFrame(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join(repoRoot(f), "..", "shared", "keepalived-samples", "pcap", "garp-*.pcap"))
+	files, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(f), "..", "shared", "keepalived-samples", "pcap", "garp-*.pcap"))
 	for _, file := range files {
 		for i, rec := range readPcap(f, file) {
 			if i < 2 {

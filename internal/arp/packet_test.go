@@ -14,35 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
-
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
-func pcapDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join(repoRoot(t), "..", "shared", "keepalived-samples", "pcap")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("FIXTURES MISSING: %s not found (%v); clone shared/ beside the repository", dir, err)
-	}
-	return dir
-}
 
 type pcapRecord struct {
 	ts   string
@@ -84,7 +58,7 @@ var arpLine = regexp.MustCompile(`^(\d+\.\d{6}) (\S+) > (\S+), ethertype ARP .*I
 // TestParseFixtures decodes every ARP frame of the shared keepalived
 // captures and checks it against tcpdump's decoding of the same frame.
 func TestParseFixtures(t *testing.T) {
-	dir := pcapDir(t)
+	dir := testenv.SharedDir(t, "keepalived-samples", "pcap")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
 	var n, garps int
 	for _, file := range files {

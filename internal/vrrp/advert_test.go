@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -20,7 +21,7 @@ var authSuffix = regexp.MustCompile(` auth "[^"]*"$`)
 // in the shared captures, checks the result against tcpdump's own decoding
 // of the same packet, and re-encodes it byte for byte.
 func TestDecodeFixtures(t *testing.T) {
-	dir := pcapDir(t)
+	dir := testenv.SharedDir(t, "keepalived-samples", "pcap")
 	files, err := filepath.Glob(filepath.Join(dir, "*.pcap"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no pcap fixtures in %s (%v)", dir, err)
@@ -76,7 +77,7 @@ func TestDecodeFixtures(t *testing.T) {
 }
 
 func TestDecodeAuthFixture(t *testing.T) {
-	recs := readPcap(t, filepath.Join(pcapDir(t), "v2-advert-auth-pass-secret2.pcap"))
+	recs := readPcap(t, filepath.Join(testenv.SharedDir(t, "keepalived-samples", "pcap"), "v2-advert-auth-pass-secret2.pcap"))
 	p, err := DecodeIPv4(ipPayload(recs[0].data))
 	if err != nil {
 		t.Fatal(err)

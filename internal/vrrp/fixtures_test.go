@@ -5,41 +5,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 )
-
-// repoRoot walks up from the working directory to the directory holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
-// pcapDir returns ../shared/keepalived-samples/pcap beside the repository,
-// skipping loudly when the fixtures are absent.
-func pcapDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join(repoRoot(t), "..", "shared", "keepalived-samples", "pcap")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("FIXTURES MISSING: %s not found (%v); clone shared/ beside the repository", dir, err)
-	}
-	return dir
-}
 
 type pcapRecord struct {
 	sec, usec uint32

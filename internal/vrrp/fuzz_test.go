@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -16,7 +17,7 @@ import (
 // back byte for byte. The corpus is seeded with every advert of the shared
 // keepalived captures, a CARP packet and hand-made edge cases.
 func FuzzDecode(f *testing.F) {
-	dir := filepath.Join(repoRoot(f), "..", "shared", "keepalived-samples", "pcap")
+	dir := filepath.Join(testenv.RepoRoot(f), "..", "shared", "keepalived-samples", "pcap")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
 	seen := map[string]bool{}
 	for _, file := range files {

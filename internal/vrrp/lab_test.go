@@ -21,12 +21,13 @@ import (
 
 	"github.com/floatgw/floatgw/internal/arp"
 	"github.com/floatgw/floatgw/internal/netwatch"
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
 
 // labNode is one namespace on the lab bridge.
 type labNode struct {
-	*testNetns
+	*testenv.Netns
 	addr netip.Addr
 	mac  net.HardwareAddr
 }
@@ -36,27 +37,27 @@ type labNode struct {
 // lab of keepalived-samples.
 func buildLab(t *testing.T, nodes map[string]int) map[string]*labNode {
 	t.Helper()
-	sw := newNetns(t, "sw")
-	sw.ip(t, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0", "stp_state", "0")
-	sw.ip(t, "link", "set", "br0", "up")
+	sw := testenv.NewNetns(t, "vrrp", "sw")
+	sw.IP(t, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0", "stp_state", "0")
+	sw.IP(t, "link", "set", "br0", "up")
 	out := map[string]*labNode{}
 	for name, host := range nodes {
-		n := &labNode{testNetns: newNetns(t, name),
+		n := &labNode{Netns: testenv.NewNetns(t, "vrrp", name),
 			addr: netip.AddrFrom4([4]byte{192, 168, 77, byte(host)}),
 			mac:  net.HardwareAddr{2, 0x77, 0, 0, 0, byte(host)}}
 		port := "p-" + name
-		sw.ip(t, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", n.name)
-		sw.ip(t, "link", "set", port, "master", "br0")
-		sw.ip(t, "link", "set", port, "up")
-		run(t, "ip", "netns", "exec", n.name, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1")
-		n.ip(t, "link", "set", "eth0", "address", n.mac.String())
-		n.ip(t, "addr", "add", n.addr.String()+"/24", "dev", "eth0")
-		n.ip(t, "link", "set", "eth0", "up")
-		n.ip(t, "link", "set", "lo", "up")
+		sw.Veth(t, port, n.Netns, "eth0")
+		sw.IP(t, "link", "set", port, "master", "br0")
+		sw.IP(t, "link", "set", port, "up")
+		testenv.Run(t, "ip", "netns", "exec", n.Name, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1")
+		n.IP(t, "link", "set", "eth0", "address", n.mac.String())
+		n.IP(t, "addr", "add", n.addr.String()+"/24", "dev", "eth0")
+		n.IP(t, "link", "set", "eth0", "up")
+		n.IP(t, "link", "set", "lo", "up")
 		out[name] = n
 	}
 	for _, n := range out {
-		n.waitUp(t, "eth0")
+		n.WaitCarrier(t, "eth0")
 	}
 	return out
 }
@@ -83,14 +84,14 @@ func startKeepalived(t *testing.T, n *labNode, prio int, vip string) *exec.Cmd {
 	t.Helper()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "keepalived.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(labConf, n.name, prio, vip)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(labConf, n.Name, prio, vip)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	log, err := os.Create(filepath.Join(dir, "console.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ip", "netns", "exec", n.name, "keepalived", "-n", "-l", "-D", "-P",
+	cmd := exec.Command("ip", "netns", "exec", n.Name, "keepalived", "-n", "-l", "-D", "-P",
 		"-f", conf, "-p", filepath.Join(dir, "keepalived.pid"), "-r", filepath.Join(dir, "vrrp.pid"),
 		"-c", filepath.Join(dir, "checkers.pid"), "-b", filepath.Join(dir, "bfd.pid"))
 	cmd.Stdout, cmd.Stderr = log, log
@@ -111,14 +112,14 @@ func startKeepalived(t *testing.T, n *labNode, prio int, vip string) *exec.Cmd {
 		log.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(log.Name())
-			t.Logf("keepalived %s console:\n%s", n.name, b)
+			t.Logf("keepalived %s console:\n%s", n.Name, b)
 		}
 	})
 	return cmd
 }
 
 func hasAddr(t *testing.T, n *labNode, addr string) bool {
-	out, err := exec.Command("ip", "-n", n.name, "-4", "addr", "show", "dev", "eth0").CombinedOutput()
+	out, err := exec.Command("ip", "-n", n.Name, "-4", "addr", "show", "dev", "eth0").CombinedOutput()
 	if err != nil {
 		t.Fatalf("ip addr: %v %s", err, out)
 	}
@@ -202,7 +203,7 @@ func reportLines(r ScanReport) (lines []string, counts map[string]int) {
 // what tcpdump saw and flag the foreign router. An ARP watcher in the
 // observer and a netwatch watcher in r1 must see the takeover too.
 func TestScanLab(t *testing.T) {
-	needNetns(t)
+	testenv.NeedNetns(t)
 	for _, tool := range []string{"keepalived", "tcpdump"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("SKIPPED: %s not installed (apt-get install -y %s)", tool, tool)
@@ -222,7 +223,7 @@ func TestScanLab(t *testing.T) {
 	}
 
 	// netwatch in r1: the VIP arriving there is the takeover.
-	w, err := netwatch.Open(netwatch.Options{NetNS: int(r1.f.Fd())})
+	w, err := netwatch.Open(netwatch.Options{NetNS: r1.FD()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +251,7 @@ func TestScanLab(t *testing.T) {
 	var amu sync.Mutex
 	var garps []arp.Event
 	var aw *arp.Watcher
-	obs.do(t, func() {
+	obs.Do(t, func() {
 		aw, err = arp.NewWatcher("eth0", []netip.Addr{vip}, func(e arp.Event) { amu.Lock(); garps = append(garps, e); amu.Unlock() })
 	})
 	if err != nil {
@@ -260,7 +261,7 @@ func TestScanLab(t *testing.T) {
 	go func() { defer bg.Done(); _ = aw.Run(ctx) }()
 
 	var dump, dumpErr bytes.Buffer
-	td := exec.Command("ip", "netns", "exec", obs.name, "tcpdump", "-i", "eth0", "-nn", "-l", "-tt", "-v", "vrrp")
+	td := exec.Command("ip", "netns", "exec", obs.Name, "tcpdump", "-i", "eth0", "-nn", "-l", "-tt", "-v", "vrrp")
 	td.Stdout, td.Stderr = &dump, &dumpErr
 	if err := td.Start(); err != nil {
 		t.Fatal(err)
@@ -282,7 +283,7 @@ func TestScanLab(t *testing.T) {
 	defer stop.Stop()
 	var report ScanReport
 	var scanErr error
-	obs.do(t, func() { report, scanErr = Scan(context.Background(), "eth0", 5*time.Second, own) })
+	obs.Do(t, func() { report, scanErr = Scan(context.Background(), "eth0", 5*time.Second, own) })
 	if scanErr != nil {
 		t.Fatal(scanErr)
 	}

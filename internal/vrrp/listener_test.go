@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/floatgw/floatgw/internal/netwatch/afpacket"
+	"github.com/floatgw/floatgw/internal/testenv"
 )
 
 func ethFrame(dst, src net.HardwareAddr, ip []byte) []byte {
@@ -23,17 +24,17 @@ func ethFrame(dst, src net.HardwareAddr, ip []byte) []byte {
 // TTL 254, a CARP packet; and that a listener on the sending side marks the
 // same frames as outgoing.
 func TestListenerCrafted(t *testing.T) {
-	needNetns(t)
-	tx, rx := newNetns(t, "tx"), newNetns(t, "rx")
-	tx.ip(t, "link", "add", "eth0", "address", "02:77:00:00:00:04", "type", "veth", "peer", "name", "eth0r", "netns", rx.name)
-	rx.ip(t, "link", "set", "eth0r", "name", "eth0")
-	rx.ip(t, "link", "set", "eth0", "address", "02:77:00:00:00:64")
-	tx.ip(t, "addr", "add", "192.168.77.4/24", "dev", "eth0")
-	rx.ip(t, "addr", "add", "192.168.77.100/24", "dev", "eth0")
-	tx.ip(t, "link", "set", "eth0", "up")
-	rx.ip(t, "link", "set", "eth0", "up")
-	tx.waitUp(t, "eth0")
-	rx.waitUp(t, "eth0")
+	testenv.NeedNetns(t)
+	tx, rx := testenv.NewNetns(t, "vrrp", "tx"), testenv.NewNetns(t, "vrrp", "rx")
+	tx.Veth(t, "eth0", rx, "eth0")
+	tx.IP(t, "link", "set", "eth0", "address", "02:77:00:00:00:04")
+	rx.IP(t, "link", "set", "eth0", "address", "02:77:00:00:00:64")
+	tx.IP(t, "addr", "add", "192.168.77.4/24", "dev", "eth0")
+	rx.IP(t, "addr", "add", "192.168.77.100/24", "dev", "eth0")
+	tx.IP(t, "link", "set", "eth0", "up")
+	rx.IP(t, "link", "set", "eth0", "up")
+	tx.WaitCarrier(t, "eth0")
+	rx.WaitCarrier(t, "eth0")
 	txMAC := net.HardwareAddr{2, 0x77, 0, 0, 0, 4}
 	rxMAC := net.HardwareAddr{2, 0x77, 0, 0, 0, 0x64}
 	txIP, rxIP := netip.MustParseAddr("192.168.77.4"), netip.MustParseAddr("192.168.77.100")
@@ -46,10 +47,10 @@ func TestListenerCrafted(t *testing.T) {
 	var rxl *Listener
 	var txm *Monitor // the sending side runs the daemon's Monitor
 	var err1, err2 error
-	rx.do(t, func() {
+	rx.Do(t, func() {
 		rxl, err1 = NewListener("eth0", func(f Frame) { rxs.mu.Lock(); rxs.frames = append(rxs.frames, f); rxs.mu.Unlock() })
 	})
-	tx.do(t, func() {
+	tx.Do(t, func() {
 		txm, err2 = NewMonitor("eth0", func(f Frame) { txs.mu.Lock(); txs.frames = append(txs.frames, f); txs.mu.Unlock() })
 	})
 	if err1 != nil || err2 != nil {
@@ -84,7 +85,7 @@ func TestListenerCrafted(t *testing.T) {
 		ethFrame(groupMAC, txMAC, ipWrap(t, carpPacket(), 255, Protocol, 0)),
 	}
 	var sendErr error
-	tx.do(t, func() {
+	tx.Do(t, func() {
 		c, err := afpacket.Listen("eth0", afpacket.EtherType(0xffff)) // a send-only socket
 		if err != nil {
 			sendErr = err
@@ -159,30 +160,17 @@ func TestListenerCrafted(t *testing.T) {
 }
 
 func TestListenerStopsOnCancel(t *testing.T) {
-	needNetns(t)
-	ns := newNetns(t, "stop")
-	ns.ip(t, "link", "set", "lo", "up")
+	testenv.NeedNetns(t)
+	ns := testenv.NewNetns(t, "vrrp", "stop")
+	ns.IP(t, "link", "set", "lo", "up")
 	var l *Listener
 	var err error
-	ns.do(t, func() { l, err = NewListener("lo", func(Frame) {}) })
+	ns.Do(t, func() { l, err = NewListener("lo", func(Frame) {}) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	time.Sleep(20 * time.Millisecond)
-	start := time.Now()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(time.Second):
-		t.Fatal("Run ignored cancel")
-	}
-	t.Logf("listener stopped %v after cancel", time.Since(start))
+	d := testenv.StopAfterCancel(t, 20*time.Millisecond, l.Run)
+	t.Logf("listener stopped %v after cancel", d)
 	if _, err := NewListener("nosuchif0", func(Frame) {}); err == nil {
 		t.Fatal("listener on a missing interface")
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -41,7 +42,7 @@ func golden(t *testing.T, name string, got []byte) {
 func framesFromPcap(t *testing.T, name string) []Frame {
 	t.Helper()
 	var out []Frame
-	for _, rec := range readPcap(t, filepath.Join(pcapDir(t), name)) {
+	for _, rec := range readPcap(t, filepath.Join(testenv.SharedDir(t, "keepalived-samples", "pcap"), name)) {
 		ip := ipPayload(rec.data)
 		if ip == nil || len(ip) < 10 || ip[9] != Protocol {
 			continue
