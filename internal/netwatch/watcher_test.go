@@ -7,14 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
 // startWatcher opens a watcher in ns and runs it until the test ends.
-func startWatcher(t *testing.T, ns *testNetns) *Watcher {
+func startWatcher(t *testing.T, ns *testenv.Netns) *Watcher {
 	t.Helper()
-	w, err := Open(Options{NetNS: ns.fd()})
+	w, err := Open(Options{NetNS: ns.FD()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,14 +93,14 @@ func stats(d []time.Duration) (min, med, max time.Duration) {
 // Events channel (an upper bound on kernel change → delivery), and from the
 // request's acknowledgement to delivery.
 func TestVIPMoveLatency(t *testing.T) {
-	needNetns(t)
-	ns := newNetns(t, "lat")
+	testenv.NeedNetns(t)
+	ns := testenv.NewNetns(t, "nw", "lat")
 	// veth pairs: this kernel may lack the dummy driver.
-	ns.ip(t, "link", "add", "lan0", "type", "veth", "peer", "name", "lan0p")
-	ns.ip(t, "link", "add", "lan1", "type", "veth", "peer", "name", "lan1p")
-	ns.ip(t, "link", "set", "lan0", "up")
-	ns.ip(t, "link", "set", "lan1", "up")
-	ns.ip(t, "addr", "add", "198.51.100.2/24", "dev", "lan0")
+	ns.Veth(t, "lan0", nil, "lan0p")
+	ns.Veth(t, "lan1", nil, "lan1p")
+	ns.IP(t, "link", "set", "lan0", "up")
+	ns.IP(t, "link", "set", "lan1", "up")
+	ns.IP(t, "addr", "add", "198.51.100.2/24", "dev", "lan0")
 
 	w := startWatcher(t, ns)
 	if !w.HasAddr("lan0", netip.MustParseAddr("198.51.100.2")) {
@@ -108,7 +109,7 @@ func TestVIPMoveLatency(t *testing.T) {
 	idx := [2]int{linkIndex(t, w, "lan0"), linkIndex(t, w, "lan1")}
 	names := [2]string{"lan0", "lan1"}
 
-	nl, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: ns.fd()})
+	nl, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: ns.FD()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,12 +157,12 @@ func TestVIPMoveLatency(t *testing.T) {
 }
 
 func TestLinkEvents(t *testing.T) {
-	needNetns(t)
-	ns := newNetns(t, "link")
-	ns.ip(t, "link", "add", "lan0", "type", "veth", "peer", "name", "lan0p")
-	ns.ip(t, "link", "add", "wan0", "type", "veth", "peer", "name", "wan0p")
-	ns.ip(t, "link", "set", "lan0", "up")
-	ns.ip(t, "addr", "add", "203.0.113.7/24", "dev", "wan0")
+	testenv.NeedNetns(t)
+	ns := testenv.NewNetns(t, "nw", "link")
+	ns.Veth(t, "lan0", nil, "lan0p")
+	ns.Veth(t, "wan0", nil, "wan0p")
+	ns.IP(t, "link", "set", "lan0", "up")
+	ns.IP(t, "addr", "add", "203.0.113.7/24", "dev", "wan0")
 	w := startWatcher(t, ns)
 
 	var lan LinkEvent
@@ -174,21 +175,21 @@ func TestLinkEvents(t *testing.T) {
 		t.Fatalf("dump: lan0 = %+v, want up and multicast", lan)
 	}
 
-	ns.ip(t, "link", "set", "lan0", "down")
+	ns.IP(t, "link", "set", "lan0", "down")
 	ev := waitEvent(t, w, func(e Event) bool { l, ok := e.(LinkEvent); return ok && l.Ifname == "lan0" && !l.Up }).(LinkEvent)
 	if ev.Running || ev.Removed {
 		t.Errorf("down event %+v", ev)
 	}
-	ns.ip(t, "link", "set", "lan0", "up")
+	ns.IP(t, "link", "set", "lan0", "up")
 	waitEvent(t, w, func(e Event) bool { l, ok := e.(LinkEvent); return ok && l.Ifname == "lan0" && l.Up })
 
-	ns.ip(t, "link", "set", "lan0", "multicast", "off")
+	ns.IP(t, "link", "set", "lan0", "multicast", "off")
 	waitEvent(t, w, func(e Event) bool { l, ok := e.(LinkEvent); return ok && l.Ifname == "lan0" && !l.Multicast })
 
 	if !w.HasAddr("wan0", netip.MustParseAddr("203.0.113.7")) {
 		t.Fatal("wan0 address missing")
 	}
-	ns.ip(t, "link", "del", "wan0")
+	ns.IP(t, "link", "del", "wan0")
 	waitEvent(t, w, func(e Event) bool { l, ok := e.(LinkEvent); return ok && l.Ifname == "wan0" && l.Removed })
 	if w.HasAddr("wan0", netip.MustParseAddr("203.0.113.7")) {
 		t.Fatal("address of a deleted link still reported")
@@ -196,27 +197,13 @@ func TestLinkEvents(t *testing.T) {
 }
 
 func TestRunStopsOnCancel(t *testing.T) {
-	needNetns(t)
-	ns := newNetns(t, "stop")
-	w, err := Open(Options{NetNS: ns.fd()})
+	testenv.NeedNetns(t)
+	ns := testenv.NewNetns(t, "nw", "stop")
+	w, err := Open(Options{NetNS: ns.FD()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	time.Sleep(50 * time.Millisecond)
-	start := time.Now()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(time.Second):
-		t.Fatal("Run ignored cancel")
-	}
-	if d := time.Since(start); d > 200*time.Millisecond {
+	if d := testenv.StopAfterCancel(t, 50*time.Millisecond, w.Run); d > 200*time.Millisecond {
 		t.Fatalf("Run took %v to stop", d)
 	}
 	if _, ok := <-w.Events(); ok {
