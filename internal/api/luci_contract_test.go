@@ -15,32 +15,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
 
 const aclGroup = "luci-app-floatgw"
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
 func luciDir(t *testing.T) string {
 	t.Helper()
-	d := filepath.Join(repoRoot(t), "luci-app")
+	d := filepath.Join(testenv.RepoRoot(t), "luci-app")
 	if _, err := os.Stat(d); err != nil {
 		t.Fatalf("luci-app/ missing: %v", err)
 	}

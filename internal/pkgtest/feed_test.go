@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/floatgw/floatgw/internal/testenv"
 )
 
 // makeN runs "make -n compile" in a feed package directory against the
@@ -63,7 +65,7 @@ func goInstallLine(t *testing.T, out string) string {
 }
 
 func TestFeedFloatgwMakefile(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	stub := filepath.Join(root, "internal/pkgtest/testdata/openwrt-stub")
 	pkgDir := filepath.Join(root, "openwrt-feed/floatgw")
 	version, err := feedVersion(filepath.Join(pkgDir, "Makefile"))
@@ -144,7 +146,7 @@ func TestFeedFloatgwMakefile(t *testing.T) {
 }
 
 func TestFeedLuciMakefile(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	stub := filepath.Join(root, "internal/pkgtest/testdata/openwrt-stub")
 	pkgDir := filepath.Join(root, "openwrt-feed/luci-app-floatgw")
 	out := makeN(t, pkgDir, stub)
@@ -208,7 +210,7 @@ func TestFeedRealGolang(t *testing.T) {
 	if pkgs == "" {
 		t.Skip("SKIPPED: set FLOATGW_OPENWRT_PACKAGES to an openwrt/packages checkout to check the feed Makefile against the real golang-package.mk")
 	}
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	top := t.TempDir()
 	stub := filepath.Join(root, "internal/pkgtest/testdata/openwrt-stub")
 	if out, err := exec.Command("cp", "-a", filepath.Join(stub, "rules.mk"), filepath.Join(stub, "include"), top).CombinedOutput(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -13,7 +14,7 @@ import (
 // environment) in a chroot holding the real init script, a recording
 // /etc/rc.common and a recording /usr/sbin/floatgw.
 func TestHotplugIface(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	c := newChroot(t)
 	script, err := os.ReadFile(filepath.Join(root, "scripts/hotplug/iface/50-floatgw"))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -14,7 +15,7 @@ import (
 // after the source step, and stderr.
 func runInit(t *testing.T, env map[string]string, funcs ...string) (lines []string, stderr string) {
 	t.Helper()
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	dir := t.TempDir()
 	log := filepath.Join(dir, "log")
 	prog := filepath.Join(dir, "floatgw")

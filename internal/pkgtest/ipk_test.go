@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -102,7 +103,7 @@ func buildTool(t *testing.T) string {
 	t.Helper()
 	toolOnce.Do(func() {
 		toolPath = filepath.Join(workDir, "ipk")
-		if out, err := goBuild(repoRoot(t), toolPath, "./scripts/ipk", nil); err != nil {
+		if out, err := goBuild(testenv.RepoRoot(t), toolPath, "./scripts/ipk", nil); err != nil {
 			toolErr = "building scripts/ipk: " + string(out)
 		}
 	})
@@ -130,7 +131,7 @@ func luciBuild(t *testing.T) {
 	t.Helper()
 	tool := buildTool(t)
 	luciOnce.Do(func() {
-		root := repoRoot(t)
+		root := testenv.RepoRoot(t)
 		v, err := feedVersion(filepath.Join(root, "openwrt-feed/luci-app-floatgw/Makefile"))
 		if err == nil {
 			_, err = runIPK(tool, root, "-pkg", "luci-app-floatgw", "-out", filepath.Join(workDir, "dist-luci"))
@@ -156,7 +157,7 @@ func buildAll(t *testing.T) *built {
 	tool := buildTool(t)
 	buildOnce.Do(func() {
 		b := &theBuild
-		root := repoRoot(t)
+		root := testenv.RepoRoot(t)
 		b.tool = tool
 		v, err := feedVersion(filepath.Join(root, "openwrt-feed/floatgw/Makefile"))
 		if err != nil {
@@ -362,7 +363,7 @@ func controlFields(t *testing.T, text string) (map[string]string, []string) {
 
 func readRepo(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), name))
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +374,7 @@ func readRepo(t *testing.T, name string) []byte {
 // forwarder the package must carry.
 func keepalivedHotplug(t *testing.T) []string {
 	t.Helper()
-	ents, err := os.ReadDir(filepath.Join(repoRoot(t), "scripts/hotplug/keepalived"))
+	ents, err := os.ReadDir(filepath.Join(testenv.RepoRoot(t), "scripts/hotplug/keepalived"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +499,7 @@ func TestFloatgwIPK(t *testing.T) {
 }
 
 func TestLuciIPK(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	p := unpack(t, luciIPK(t))
 
 	// Every file of luci-app/htdocs under /www and of luci-app/root under /,
@@ -573,7 +574,7 @@ func TestLuciIPK(t *testing.T) {
 func TestIPKReproducible(t *testing.T) {
 	b := buildAll(t)
 	out := t.TempDir()
-	if _, err := runIPK(b.tool, repoRoot(t), "-arch", "mipsel_24kc", "-bin", b.bins["mipsel_24kc"], "-out", out); err != nil {
+	if _, err := runIPK(b.tool, testenv.RepoRoot(t), "-arch", "mipsel_24kc", "-bin", b.bins["mipsel_24kc"], "-out", out); err != nil {
 		t.Fatal(err)
 	}
 	first, err := os.ReadFile(b.ipks["mipsel_24kc"])
@@ -592,7 +593,7 @@ func TestIPKReproducible(t *testing.T) {
 // TestIPKRefuses checks the builder's refusals, each with a clear reason.
 func TestIPKRefuses(t *testing.T) {
 	b := buildAll(t)
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 
 	// A tree without the default configuration.
 	noConf := t.TempDir()

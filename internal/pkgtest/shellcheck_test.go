@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/floatgw/floatgw/internal/testenv"
 )
 
 // shellScripts are the shell files of the packaging, all run by busybox ash
@@ -25,7 +27,7 @@ func TestShellcheck(t *testing.T) {
 	if err != nil {
 		t.Skip("SKIPPED: shellcheck is not installed (apt-get install -y shellcheck); the shell scripts were not checked")
 	}
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	for _, f := range shellScripts {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			out, err := exec.Command(sc, "-s", "sh", filepath.Join(root, f)).CombinedOutput()
