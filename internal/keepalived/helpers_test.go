@@ -10,40 +10,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/floatgw/floatgw/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
-// repoRoot walks up from the test's directory to go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
 // samplesDir returns ../shared/keepalived-samples/<sub> or skips loudly.
 func samplesDir(t testing.TB, sub string) string {
 	t.Helper()
-	d := filepath.Join(repoRoot(t), "..", "shared", "keepalived-samples", sub)
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("SKIP (fixtures missing): %s not found; CI must clone shared/ beside the repo", d)
-	}
-	return d
+	return testenv.SharedDir(t, "keepalived-samples", sub)
 }
 
 // fixtureLines returns the lines of a fixture file without its "# " header.
@@ -63,18 +41,13 @@ func fixtureLines(t testing.TB, path string) []string {
 	return out
 }
 
-// needRoot skips loudly unless the test can build network namespaces.
-func needNetns(t testing.TB) {
+// newNetns creates a uniquely named namespace with lo up, removed at
+// cleanup, and returns its name.
+func newNetns(t testing.TB, tag string) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("SKIP (needs root): network-namespace test not run")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("SKIP (needs iproute2): `ip` not found, network-namespace test not run")
-	}
-	if out, err := exec.Command("ip", "netns", "list").CombinedOutput(); err != nil {
-		t.Skipf("SKIP (ip netns unavailable): %v: %s", err, out)
-	}
+	ns := testenv.NewNetns(t, "ka", tag)
+	ns.IP(t, "link", "set", "lo", "up")
+	return ns.Name
 }
 
 func needKeepalived(t testing.TB) string {
@@ -84,27 +57,6 @@ func needKeepalived(t testing.TB) string {
 		t.Skip("SKIP (keepalived missing): install it with `apt-get install -y keepalived`; real keepalived checks not run")
 	}
 	return p
-}
-
-var nsCounter atomic.Int64
-
-// newNetns creates a uniquely named namespace removed at cleanup.
-func newNetns(t testing.TB, tag string) string {
-	t.Helper()
-	name := fmt.Sprintf("fgwt-ka-%d-%s%d", os.Getpid(), tag, nsCounter.Add(1))
-	run(t, "ip", "netns", "add", name)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
-	run(t, "ip", "-n", name, "link", "set", "lo", "up")
-	return name
-}
-
-func run(t testing.TB, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
 }
 
 // keepalivedTest runs the real `keepalived -t -f conf` inside a fresh
@@ -117,8 +69,8 @@ func keepalivedTest(t testing.TB, conf []byte, ifnames []string) (int, string) {
 	ns := newNetns(t, "t")
 	for i, ifn := range ifnames {
 		peer := fmt.Sprintf("fgwtp%d", i)
-		run(t, "ip", "-n", ns, "link", "add", ifn, "type", "veth", "peer", "name", peer)
-		run(t, "ip", "-n", ns, "link", "set", ifn, "up")
+		testenv.Run(t, "ip", "-n", ns, "link", "add", ifn, "type", "veth", "peer", "name", peer)
+		testenv.Run(t, "ip", "-n", ns, "link", "set", ifn, "up")
 	}
 	f := filepath.Join(t.TempDir(), "keepalived.conf")
 	if err := os.WriteFile(f, conf, 0o644); err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -85,7 +86,7 @@ func FuzzParseHotplugEnv(f *testing.F) {
 // TestHotplugScript runs the real forwarder script with sh, the way
 // hotplug-call does (sourced in a subshell with keepalived's variables).
 func TestHotplugScript(t *testing.T) {
-	script := filepath.Join(repoRoot(t), "scripts", "hotplug", "keepalived", "50-floatgw")
+	script := filepath.Join(testenv.RepoRoot(t), "scripts", "hotplug", "keepalived", "50-floatgw")
 	if _, err := os.Stat(script); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -74,7 +75,7 @@ func fmtEvents(ev []Event) []string {
 
 func (n *labNode) hasVIP(t *testing.T, vip string) bool {
 	t.Helper()
-	out := run(t, "ip", "-n", n.ns, "-4", "-o", "addr", "show", "dev", "lan0")
+	out := testenv.Run(t, "ip", "-n", n.ns, "-4", "-o", "addr", "show", "dev", "lan0")
 	return strings.Contains(out, " "+vip+"/")
 }
 
@@ -156,7 +157,7 @@ func (n *labNode) stop(t *testing.T) {
 // priorities. It logs the measured handover times.
 func TestIntegrationHandover(t *testing.T) {
 	needKeepalived(t)
-	needNetns(t)
+	testenv.NeedNetns(t)
 	for _, tc := range []struct {
 		name    string
 		version int
@@ -172,16 +173,16 @@ func TestIntegrationHandover(t *testing.T) {
 func runHandover(t *testing.T, version int, advert time.Duration) {
 	const vip = "192.168.77.1"
 	sw := newNetns(t, "sw")
-	run(t, "ip", "-n", sw, "link", "add", "br0", "type", "bridge", "stp_state", "0", "mcast_snooping", "0")
-	run(t, "ip", "-n", sw, "link", "set", "br0", "up")
+	testenv.Run(t, "ip", "-n", sw, "link", "add", "br0", "type", "bridge", "stp_state", "0", "mcast_snooping", "0")
+	testenv.Run(t, "ip", "-n", sw, "link", "set", "br0", "up")
 
 	mk := func(name string, addr string, prio int) *labNode {
 		n := &labNode{name: name, ns: newNetns(t, name), dir: t.TempDir(), notify: make(chan struct{}, 1)}
 		port := "p-" + name
-		run(t, "ip", "-n", sw, "link", "add", port, "type", "veth", "peer", "name", "lan0", "netns", n.ns)
-		run(t, "ip", "-n", sw, "link", "set", port, "master", "br0", "up")
-		run(t, "ip", "-n", n.ns, "addr", "add", addr+"/24", "dev", "lan0")
-		run(t, "ip", "-n", n.ns, "link", "set", "lan0", "up")
+		testenv.Run(t, "ip", "-n", sw, "link", "add", port, "type", "veth", "peer", "name", "lan0", "netns", n.ns)
+		testenv.Run(t, "ip", "-n", sw, "link", "set", port, "master", "br0", "up")
+		testenv.Run(t, "ip", "-n", n.ns, "addr", "add", addr+"/24", "dev", "lan0")
+		testenv.Run(t, "ip", "-n", n.ns, "link", "set", "lan0", "up")
 		n.spec = Spec{
 			RouterID:   name,
 			NotifyFIFO: n.path("notify.fifo"),

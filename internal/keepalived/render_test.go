@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -165,7 +166,7 @@ func checkTrackRefs(t *testing.T, conf []byte) {
 // stderr means keepalived took the file without a single complaint.
 func TestRenderKeepalivedAccepts(t *testing.T) {
 	needKeepalived(t)
-	needNetns(t)
+	testenv.NeedNetns(t)
 	for name, spec := range goldenCases() {
 		t.Run(name, func(t *testing.T) {
 			conf, err := os.ReadFile(filepath.Join("testdata", "render", name+".conf"))
@@ -184,7 +185,7 @@ func TestRenderKeepalivedAccepts(t *testing.T) {
 // same check rejects the samples' broken configs (and survives the hang).
 func TestKeepalivedCheckCatchesBadConfig(t *testing.T) {
 	needKeepalived(t)
-	needNetns(t)
+	testenv.NeedNetns(t)
 	dir := samplesDir(t, "config-test")
 	for _, tc := range []struct {
 		file string
