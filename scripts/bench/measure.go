@@ -169,6 +169,23 @@ func (l *lab) idle(window time.Duration) ([]IdleProc, error) {
 	return out, nil
 }
 
+// fresh is the floatgw daemons' RSS and PSS right after they started
+// (the lab settled, no switch yet).
+func (l *lab) fresh() []IdleProc {
+	var out []IdleProc
+	for _, n := range []string{"r2", "r1"} {
+		pid := l.daemons[n].Process.Pid
+		s, err := readProc(pid)
+		if err != nil {
+			continue
+		}
+		pss, _ := readPSS(pid)
+		out = append(out, IdleProc{Name: "floatgw daemon", Node: n, PID: pid, RSSMiB: float64(s.RSS) / (1 << 20),
+			RSSMaxMiB: float64(s.RSS) / (1 << 20), PSSMiB: float64(pss) / (1 << 20)})
+	}
+	return out
+}
+
 // StatusRTT is the status round trip over both transports.
 type StatusRTT struct {
 	Control Dist `json:"control_socket_us"`
