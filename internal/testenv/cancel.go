@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 )
@@ -29,4 +30,32 @@ func StopAfterCancel(t testing.TB, settle time.Duration, run func(context.Contex
 		t.Fatal("Run ignored cancel")
 	}
 	return time.Since(start)
+}
+
+// Start runs a task's Run(ctx) error in a goroutine until the returned
+// stop is called or the test ends, whichever comes first. stop cancels
+// the context and waits up to 2 s for run to return; an error from run,
+// or run ignoring the cancel, is reported with t.Error (the test goes
+// on). stop is idempotent and safe to call from several goroutines.
+func Start(t testing.TB, run func(context.Context) error) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(2 * time.Second):
+				t.Error("Run did not return within 2 s of cancel")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }

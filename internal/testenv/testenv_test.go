@@ -97,3 +97,26 @@ func TestNetns(t *testing.T) {
 		}
 	}
 }
+
+func TestStart(t *testing.T) {
+	started, returned := make(chan struct{}), make(chan struct{})
+	stop := Start(t, func(ctx context.Context) error {
+		close(started)
+		<-ctx.Done()
+		close(returned)
+		return nil
+	})
+	<-started
+	select {
+	case <-returned:
+		t.Fatal("run returned before stop")
+	case <-time.After(20 * time.Millisecond):
+	}
+	stop()
+	select {
+	case <-returned:
+	default:
+		t.Fatal("stop returned before run did")
+	}
+	stop() // idempotent; the cleanup calls it a third time
+}
