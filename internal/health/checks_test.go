@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/floatgw/floatgw/internal/health/internal/labserver"
+	"github.com/floatgw/floatgw/internal/testenv"
 )
 
 func startDNS(t *testing.T, addr string) *labserver.DNS {
@@ -150,15 +151,15 @@ func TestPingRawLoopback(t *testing.T) {
 // namespace whose net.ipv4.ping_group_range admits group 0, and that
 // PingDatagram fails where it does not.
 func TestPingDatagramInNetns(t *testing.T) {
-	requireNetns(t)
+	testenv.NeedNetns(t)
 	ns := newNetns(t, "dgram")
 	spec := CheckSpec{Type: CheckPing, Target: "127.0.0.1", Timeout: time.Second}
-	run(t, "ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ping_group_range=1 0")
+	testenv.Run(t, "ip", "netns", "exec", ns.Name, "sysctl", "-q", "-w", "net.ipv4.ping_group_range=1 0")
 	res := runChecksIn(t, ns, []string{"FGW_HEALTH_PING_SOCKET=datagram"}, spec)
 	if res[0].OK || !strings.Contains(res[0].Err, "datagram") {
 		t.Errorf("datagram ping with ping_group_range '1 0': %+v, want a datagram socket error", res[0])
 	}
-	run(t, "ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 0")
+	testenv.Run(t, "ip", "netns", "exec", ns.Name, "sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 0")
 	res = runChecksIn(t, ns, []string{"FGW_HEALTH_PING_SOCKET=datagram"}, spec)
 	if !res[0].OK {
 		t.Errorf("datagram ping with ping_group_range '0 0': %+v", res[0])
@@ -169,18 +170,18 @@ func TestPingDatagramInNetns(t *testing.T) {
 // veth whose far end drops everything inside a namespace of its own: each
 // must fail by timeout, close to the configured timeout.
 func TestChecksTimeoutInNetns(t *testing.T) {
-	requireNetns(t)
+	testenv.NeedNetns(t)
 	ns := newNetns(t, "hole")
 	peer := newNetns(t, "hole-peer")
 	// hole0's peer sits in a namespace without addresses: frames reach
 	// it and are dropped there, silently.
-	run(t, "ip", "-n", ns, "link", "add", "hole0", "type", "veth", "peer", "name", "sink0", "netns", peer)
-	run(t, "ip", "-n", peer, "link", "set", "sink0", "up")
-	run(t, "ip", "-n", ns, "addr", "add", "10.251.0.1/24", "dev", "hole0")
-	run(t, "ip", "-n", ns, "link", "set", "hole0", "up")
+	ns.Veth(t, "hole0", peer, "sink0")
+	peer.IP(t, "link", "set", "sink0", "up")
+	ns.IP(t, "addr", "add", "10.251.0.1/24", "dev", "hole0")
+	ns.IP(t, "link", "set", "hole0", "up")
 	// A permanent neighbour entry so the kernel does not report "host
 	// unreachable" after ARP fails; the frames go out and vanish.
-	run(t, "ip", "-n", ns, "neigh", "add", "10.251.0.2", "lladdr", "02:00:00:00:00:02", "dev", "hole0", "nud", "permanent")
+	ns.IP(t, "neigh", "add", "10.251.0.2", "lladdr", "02:00:00:00:00:02", "dev", "hole0", "nud", "permanent")
 	to := 300 * time.Millisecond
 	specs := []CheckSpec{
 		{Type: CheckPing, Target: "10.251.0.2", Timeout: to},

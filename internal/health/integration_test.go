@@ -1,18 +1,15 @@
 package health
 
 import (
-	"bufio"
-	"encoding/json"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/floatgw/floatgw/internal/health/internal/labserver"
+	"github.com/floatgw/floatgw/internal/testenv"
 )
 
 // TestIntegrationBlockTarget runs a Monitor in one namespace against
@@ -21,16 +18,16 @@ import (
 // the track file flips to unhealthy and back, against the bounds that
 // follow from interval, timeout, fall, rise and hold-down.
 func TestIntegrationBlockTarget(t *testing.T) {
-	requireNetns(t)
+	testenv.NeedNetns(t)
 	if _, err := exec.LookPath("nft"); err != nil {
 		t.Skip("SKIP (needs nft: apt-get install -y nftables): integration test not run")
 	}
 	mon, tgt := newNetns(t, "mon"), newNetns(t, "tgt")
-	run(t, "ip", "-n", mon, "link", "add", "mon0", "type", "veth", "peer", "name", "tgt0", "netns", tgt)
-	run(t, "ip", "-n", mon, "addr", "add", "10.252.0.1/24", "dev", "mon0")
-	run(t, "ip", "-n", tgt, "addr", "add", "10.252.0.2/24", "dev", "tgt0")
-	run(t, "ip", "-n", mon, "link", "set", "mon0", "up")
-	run(t, "ip", "-n", tgt, "link", "set", "tgt0", "up")
+	mon.Veth(t, "mon0", tgt, "tgt0")
+	mon.IP(t, "addr", "add", "10.252.0.1/24", "dev", "mon0")
+	tgt.IP(t, "addr", "add", "10.252.0.2/24", "dev", "tgt0")
+	mon.IP(t, "link", "set", "mon0", "up")
+	tgt.IP(t, "link", "set", "tgt0", "up")
 
 	inNetns(t, tgt, func() error {
 		d, err := labserver.StartDNS("10.252.0.2:53", map[string]netip.Addr{"gw.lab": netip.MustParseAddr("10.252.0.2")})
@@ -68,33 +65,8 @@ func TestIntegrationBlockTarget(t *testing.T) {
 			{Type: CheckHTTP, Target: "10.252.0.2", Path: "/generate_204", Expect: "204", Timeout: timeout},
 		},
 	}
-	b, _ := json.Marshal(cfg)
 	track := filepath.Join(t.TempDir(), "health")
-	cmd := exec.Command("ip", "netns", "exec", mon, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=monitor", "FGW_HEALTH_CONFIG="+string(b), "FGW_HEALTH_TRACK="+track)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	scanned := make(chan struct{})
-	go func() {
-		defer close(scanned)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			t.Logf("monitor: %s", sc.Text())
-		}
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		<-scanned // all output read before Wait, and no Logf after the test
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("monitor helper: %v", err)
-		}
-	})
+	startMonitorIn(t, mon, cfg, track)
 
 	// block and unblock return when the nft command started and when it
 	// returned: the change takes effect somewhere in between, so lower
@@ -105,7 +77,7 @@ func TestIntegrationBlockTarget(t *testing.T) {
 		cmdline := "add table inet fgwt_health\n" +
 			"add chain inet fgwt_health in { type filter hook input priority -10; policy accept; }\n" +
 			"add rule inet fgwt_health in ip saddr 10.252.0.1 drop\n"
-		c := exec.Command("ip", "netns", "exec", tgt, "nft", "-f", "-")
+		c := tgt.Command("nft", "-f", "-")
 		c.Stdin = strings.NewReader(cmdline)
 		if out, err := c.CombinedOutput(); err != nil {
 			t.Fatalf("nft block: %v\n%s", err, out)
@@ -114,7 +86,7 @@ func TestIntegrationBlockTarget(t *testing.T) {
 	}
 	unblock := func() [2]time.Time {
 		before := time.Now()
-		run(t, "ip", "netns", "exec", tgt, "nft", "delete", "table", "inet", "fgwt_health")
+		testenv.Run(t, "ip", "netns", "exec", tgt.Name, "nft", "delete", "table", "inet", "fgwt_health")
 		return [2]time.Time{before, time.Now()}
 	}
 	within := func(what string, at time.Time, from [2]time.Time, lo, hi time.Duration) {

@@ -1,19 +1,18 @@
 package health
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/floatgw/floatgw/internal/testenv"
 )
 
 // The test binary doubles as a helper process that runs inside a
@@ -92,75 +91,71 @@ func helperMonitor() int {
 	return 0
 }
 
-// requireNetns skips (loudly) unless the test can create network
-// namespaces.
-func requireNetns(t *testing.T) {
+// startMonitorIn runs the monitor helper (helperMonitor) inside ns with
+// cfg, writing the track file track, and logs the verdict lines it
+// prints. At cleanup it gets SIGTERM and is waited for; an exit status
+// other than 0 fails the test.
+func startMonitorIn(t *testing.T, ns *testenv.Netns, cfg Config, track string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("SKIP (needs root): network-namespace test not run")
+	b, _ := json.Marshal(cfg)
+	cmd := ns.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=monitor", "FGW_HEALTH_CONFIG="+string(b), "FGW_HEALTH_TRACK="+track)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("SKIP (needs iproute2 'ip'): network-namespace test not run")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
-	if err := exec.Command("ip", "netns", "list").Run(); err != nil {
-		t.Skipf("SKIP (ip netns unavailable: %v): network-namespace test not run", err)
-	}
-}
-
-func run(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-// newNetns creates a namespace "fgwt-health-<pid>-<suffix>" with lo up,
-// deleted at cleanup.
-func newNetns(t *testing.T, suffix string) string {
-	t.Helper()
-	name := fmt.Sprintf("fgwt-health-%d-%s", os.Getpid(), suffix)
-	run(t, "ip", "netns", "add", name)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
-	run(t, "ip", "-n", name, "link", "set", "lo", "up")
-	return name
-}
-
-// inNetns runs fn on a thread moved into namespace ns; sockets fn
-// creates stay in ns. The thread is discarded afterwards (the
-// goroutine exits locked), so no other goroutine ever runs in ns.
-func inNetns(t *testing.T, ns string, fn func() error) {
-	t.Helper()
-	errc := make(chan error, 1)
+	scanned := make(chan struct{})
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		fd, err := unix.Open("/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			errc <- fmt.Errorf("open netns %s: %w", ns, err)
-			return
+		defer close(scanned)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			t.Logf("monitor: %s", sc.Text())
 		}
-		defer unix.Close(fd)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", ns, err)
-			return
-		}
-		errc <- fn()
 	}()
-	if err := <-errc; err != nil {
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		<-scanned // all output read before Wait, and no Logf after the test
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("monitor helper: %v", err)
+		}
+	})
+}
+
+// newNetns creates a namespace "fgwt-health-<pid>-<suffix><n>" with lo
+// up, deleted at cleanup.
+func newNetns(t *testing.T, suffix string) *testenv.Netns {
+	t.Helper()
+	ns := testenv.NewNetns(t, "health", suffix)
+	ns.IP(t, "link", "set", "lo", "up")
+	return ns
+}
+
+// inNetns runs fn on a thread moved into namespace ns (testenv's Do);
+// sockets fn creates stay in ns. An error from fn fails the test.
+func inNetns(t *testing.T, ns *testenv.Netns, fn func() error) {
+	t.Helper()
+	var err error
+	ns.Do(t, func() { err = fn() })
+	if err != nil {
 		t.Fatal(err)
 	}
 }
 
 // runChecksIn runs specs once inside ns through the helper process.
-func runChecksIn(t *testing.T, ns string, env []string, specs ...CheckSpec) []Result {
+func runChecksIn(t *testing.T, ns *testenv.Netns, env []string, specs ...CheckSpec) []Result {
 	t.Helper()
 	b, _ := json.Marshal(specs)
-	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^$")
+	cmd := ns.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), append(env, helperEnv+"=checks", "FGW_HEALTH_SPECS="+string(b))...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("helper in %s: %v\n%s", ns, err, stderr.String())
+		t.Fatalf("helper in %s: %v\n%s", ns.Name, err, stderr.String())
 	}
 	var res []Result
 	if err := json.Unmarshal(out, &res); err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -37,27 +38,7 @@ func startMonitor(t *testing.T, cfg Config, opts Options) (*Monitor, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	var once sync.Once
-	stop := func() { once.Do(func() { waitStopped(t, cancel, done) }) }
-	t.Cleanup(stop)
-	return m, stop
-}
-
-func waitStopped(t *testing.T, cancel func(), done chan error) {
-	{
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(2 * time.Second):
-			t.Error("Run did not return within 2 s of cancel")
-		}
-	}
+	return m, testenv.Start(t, m.Run)
 }
 
 type changes struct {

@@ -1,8 +1,6 @@
 package health
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -14,10 +12,11 @@ import (
 	"time"
 
 	"github.com/floatgw/floatgw/internal/health/internal/labserver"
+	"github.com/floatgw/floatgw/internal/testenv"
 )
 
 // hasAddr reports, from a thread inside ns, whether dev holds vip.
-func hasAddr(t *testing.T, ns, dev, vip string) bool {
+func hasAddr(t *testing.T, ns *testenv.Netns, dev, vip string) bool {
 	t.Helper()
 	var has bool
 	inNetns(t, ns, func() error {
@@ -40,7 +39,7 @@ func hasAddr(t *testing.T, ns, dev, vip string) bool {
 }
 
 // waitVIP waits until ns holds (or not) the VIP and returns when.
-func waitVIP(t *testing.T, ns string, want bool, within time.Duration) time.Time {
+func waitVIP(t *testing.T, ns *testenv.Netns, want bool, within time.Duration) time.Time {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -48,13 +47,13 @@ func waitVIP(t *testing.T, ns string, want bool, within time.Duration) time.Time
 			return time.Now()
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: VIP held=%v not reached within %v", ns, want, within)
+			t.Fatalf("%s: VIP held=%v not reached within %v", ns.Name, want, within)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-func startKeepalived(t *testing.T, ns, dir, conf string) {
+func startKeepalived(t *testing.T, ns *testenv.Netns, dir, conf string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil {
 		t.Fatal(err)
@@ -63,7 +62,7 @@ func startKeepalived(t *testing.T, ns, dir, conf string) {
 	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ip", "netns", "exec", ns, "keepalived", "-n", "-l", "-D", "-P",
+	cmd := ns.Command("keepalived", "-n", "-l", "-D", "-P",
 		"-f", cf, "-p", filepath.Join(dir, "keepalived.pid"), "-r", filepath.Join(dir, "vrrp.pid"))
 	cmd.Env = append(os.Environ(), "TMPDIR="+filepath.Join(dir, "tmp"))
 	log, err := os.Create(filepath.Join(dir, "keepalived.log"))
@@ -88,7 +87,7 @@ func startKeepalived(t *testing.T, ns, dir, conf string) {
 		log.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(log.Name())
-			t.Logf("%s keepalived log:\n%s", ns, b)
+			t.Logf("%s keepalived log:\n%s", ns.Name, b)
 		}
 	})
 }
@@ -123,21 +122,24 @@ func kaConf(name string, prio int, track string) string {
 // repairing it must bring the VIP back within rise×interval plus r1's
 // own Master_Down_Interval (preempt, preempt_delay 0).
 func TestIntegrationVIPMoves(t *testing.T) {
-	requireNetns(t)
+	testenv.NeedNetns(t)
 	for _, tool := range []string{"nft", "keepalived"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("SKIP (needs %s: apt-get install -y nftables keepalived): integration test not run", tool)
 		}
 	}
 	r1, r2, up := newNetns(t, "r1"), newNetns(t, "r2"), newNetns(t, "up")
-	run(t, "ip", "-n", r1, "link", "add", "lan0", "type", "veth", "peer", "name", "lan0", "netns", r2)
-	run(t, "ip", "-n", r1, "link", "add", "wan0", "type", "veth", "peer", "name", "up0", "netns", up)
-	run(t, "ip", "-n", r1, "addr", "add", "192.168.77.2/24", "dev", "lan0")
-	run(t, "ip", "-n", r2, "addr", "add", "192.168.77.3/24", "dev", "lan0")
-	run(t, "ip", "-n", r1, "addr", "add", "198.51.100.2/24", "dev", "wan0")
-	run(t, "ip", "-n", up, "addr", "add", "198.51.100.1/24", "dev", "up0")
-	for _, l := range [][2]string{{r1, "lan0"}, {r2, "lan0"}, {r1, "wan0"}, {up, "up0"}} {
-		run(t, "ip", "-n", l[0], "link", "set", l[1], "up")
+	r1.Veth(t, "lan0", r2, "lan0")
+	r1.Veth(t, "wan0", up, "up0")
+	r1.IP(t, "addr", "add", "192.168.77.2/24", "dev", "lan0")
+	r2.IP(t, "addr", "add", "192.168.77.3/24", "dev", "lan0")
+	r1.IP(t, "addr", "add", "198.51.100.2/24", "dev", "wan0")
+	up.IP(t, "addr", "add", "198.51.100.1/24", "dev", "up0")
+	for _, l := range []struct {
+		ns  *testenv.Netns
+		dev string
+	}{{r1, "lan0"}, {r2, "lan0"}, {r1, "wan0"}, {up, "up0"}} {
+		l.ns.IP(t, "link", "set", l.dev, "up")
 	}
 	inNetns(t, up, func() error {
 		s, err := labserver.StartTCP("198.51.100.1:53")
@@ -172,30 +174,7 @@ func TestIntegrationVIPMoves(t *testing.T) {
 			{Type: CheckTCP, Target: "198.51.100.1", Port: 53, Timeout: timeout},
 		},
 	}
-	b, _ := json.Marshal(cfg)
-	cmd := exec.Command("ip", "netns", "exec", r1, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=monitor", "FGW_HEALTH_CONFIG="+string(b), "FGW_HEALTH_TRACK="+track)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	scanned := make(chan struct{})
-	go func() {
-		defer close(scanned)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			t.Logf("monitor: %s", sc.Text())
-		}
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		<-scanned
-		cmd.Wait()
-	})
+	startMonitorIn(t, r1, cfg, track)
 
 	// r1 becomes master: its own Master_Down_Interval after start.
 	waitVIP(t, r1, true, 15*time.Second)
@@ -203,7 +182,7 @@ func TestIntegrationVIPMoves(t *testing.T) {
 	waitVIP(t, r2, false, 5*time.Second)
 
 	blocked := time.Now()
-	c := exec.Command("ip", "netns", "exec", up, "nft", "-f", "-")
+	c := up.Command("nft", "-f", "-")
 	c.Stdin = strings.NewReader("add table inet fgwt_health\n" +
 		"add chain inet fgwt_health in { type filter hook input priority -10; policy accept; }\n" +
 		"add rule inet fgwt_health in ip saddr 198.51.100.2 drop\n")
@@ -223,7 +202,7 @@ func TestIntegrationVIPMoves(t *testing.T) {
 	waitVIP(t, r1, false, 5*time.Second)
 
 	repaired := time.Now()
-	run(t, "ip", "netns", "exec", up, "nft", "delete", "table", "inet", "fgwt_health")
+	testenv.Run(t, "ip", "netns", "exec", up.Name, "nft", "delete", "table", "inet", "fgwt_health")
 	back := waitVIP(t, r1, true, 15*time.Second)
 	budget = rise*interval + masterDownR1 + slack
 	t.Logf("VIP back on r1 %v after the repair (budget rise×interval+Master_Down(r1) = %v + slack %v)",

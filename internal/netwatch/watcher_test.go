@@ -1,7 +1,6 @@
 package netwatch
 
 import (
-	"context"
 	"net/netip"
 	"slices"
 	"testing"
@@ -19,20 +18,7 @@ func startWatcher(t *testing.T, ns *testenv.Netns) *Watcher {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(2 * time.Second):
-			t.Error("Run did not return within 2 s of cancel")
-		}
-	})
+	testenv.Start(t, w.Run)
 	return w
 }
 
