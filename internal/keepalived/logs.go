@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"time"
 )
@@ -69,11 +68,11 @@ type LogPattern struct {
 	Severity Severity
 	// Meaning says in one line what the message tells the operator.
 	Meaning string
-	re      *regexp.Regexp
+	re      *pattern
 }
 
 func pat(code string, sev Severity, meaning, re string) LogPattern {
-	return LogPattern{Code: code, Severity: sev, Meaning: meaning, re: regexp.MustCompile(re)}
+	return LogPattern{Code: code, Severity: sev, Meaning: meaning, re: mustCompile(re)}
 }
 
 // LogPatterns is the table MatchLogMessage uses, most specific first. Sources:
@@ -133,12 +132,12 @@ var LogPatterns = []LogPattern{
 
 var (
 	// "Keepalived_vrrp[29045]: " in syslog, logread and journal lines.
-	identRE = regexp.MustCompile(`\b(Keepalived(?:_[a-z]+)?)\[(\d+)\]: `)
+	identRE = mustCompile(`\b(Keepalived(?:_[a-z]+)?)\[(\d+)\]: `)
 	// keepalived -l console prefix: "Sat Nov 21 22:09:20 2026: ".
-	consoleRE = regexp.MustCompile(`^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}: `)
+	consoleRE = mustCompile(`^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}: `)
 	// "(GW) ...", "(GW): ...", "VRRP_Instance(GW) ..." after an optional
 	// "(file: Line N) " config prefix.
-	instanceRE = regexp.MustCompile(`^(?:\([^()]*Line \d+\) )?(?:VRRP_Instance)?\(([^()\s:]+)\)`)
+	instanceRE = mustCompile(`^(?:\([^()]*Line \d+\) )?(?:VRRP_Instance)?\(([^()\s:]+)\)`)
 )
 
 // ParseLogLine splits a log line (syslog datagram, logread, journalctl,
