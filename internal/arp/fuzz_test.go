@@ -16,9 +16,9 @@ import (
 func FuzzParseFrame(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(f), "..", "shared", "keepalived-samples", "pcap", "garp-*.pcap"))
 	for _, file := range files {
-		for i, rec := range readPcap(f, file) {
+		for i, rec := range testenv.ReadPcap(f, file) {
 			if i < 2 {
-				f.Add(bytes.Clone(rec.data))
+				f.Add(bytes.Clone(rec.Data))
 			}
 		}
 	}

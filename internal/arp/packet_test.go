@@ -5,53 +5,16 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 )
-
-type pcapRecord struct {
-	ts   string
-	time time.Time
-	data []byte
-}
-
-func readPcap(t testing.TB, path string) []pcapRecord {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b) < 24 || binary.LittleEndian.Uint32(b) != 0xa1b2c3d4 {
-		t.Fatalf("%s: not a little-endian microsecond pcap", path)
-	}
-	var recs []pcapRecord
-	for off := 24; off < len(b); {
-		if len(b)-off < 16 {
-			t.Fatalf("%s: truncated record header", path)
-		}
-		sec, usec := binary.LittleEndian.Uint32(b[off:]), binary.LittleEndian.Uint32(b[off+4:])
-		incl := int(binary.LittleEndian.Uint32(b[off+8:]))
-		if len(b)-off-16 < incl {
-			t.Fatalf("%s: truncated record", path)
-		}
-		recs = append(recs, pcapRecord{
-			ts:   fmt.Sprintf("%d.%06d", sec, usec),
-			time: time.Unix(int64(sec), int64(usec)*1000),
-			data: b[off+16 : off+16+incl],
-		})
-		off += 16 + incl
-	}
-	return recs
-}
 
 var arpLine = regexp.MustCompile(`^(\d+\.\d{6}) (\S+) > (\S+), ethertype ARP .*IPv4 \(len 4\), (.*), length 28$`)
 
@@ -73,12 +36,12 @@ func TestParseFixtures(t *testing.T) {
 			}
 			f.Close()
 		}
-		for i, rec := range readPcap(t, file) {
-			if len(rec.data) < 14 || binary.BigEndian.Uint16(rec.data[12:14]) != EtherType {
+		for i, rec := range testenv.ReadPcap(t, file) {
+			if len(rec.Data) < 14 || binary.BigEndian.Uint16(rec.Data[12:14]) != EtherType {
 				continue
 			}
 			n++
-			f, err := ParseFrame(rec.data)
+			f, err := ParseFrame(rec.Data)
 			if err != nil {
 				t.Errorf("%s #%d: %v", filepath.Base(file), i, err)
 				continue
@@ -86,20 +49,20 @@ func TestParseFixtures(t *testing.T) {
 			if f.IsGratuitous() {
 				garps++
 			}
-			if w, ok := want[rec.ts]; ok {
+			if w, ok := want[rec.TS()]; ok {
 				got := []string{f.Src.String(), f.Dst.String(), f.Packet.String()}
 				if diff := cmp.Diff(w, got); diff != "" {
 					t.Errorf("%s #%d (-tcpdump +ours):\n%s", filepath.Base(file), i, diff)
 				}
 			} else if len(want) > 0 {
-				t.Errorf("%s #%d: no tcpdump line for %s", filepath.Base(file), i, rec.ts)
+				t.Errorf("%s #%d: no tcpdump line for %s", filepath.Base(file), i, rec.TS())
 			}
 			b, err := f.MarshalBinary()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(b, rec.data[:42]) {
-				t.Errorf("%s #%d: re-encoded\n got % x\nwant % x", filepath.Base(file), i, b, rec.data[:42])
+			if !bytes.Equal(b, rec.Data[:42]) {
+				t.Errorf("%s #%d: re-encoded\n got % x\nwant % x", filepath.Base(file), i, b, rec.Data[:42])
 			}
 		}
 	}

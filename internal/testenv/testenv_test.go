@@ -120,3 +120,32 @@ func TestStart(t *testing.T) {
 	}
 	stop() // idempotent; the cleanup calls it a third time
 }
+
+// TestReadPcap reads a capture written here: two records, the second
+// one empty.
+func TestReadPcap(t *testing.T) {
+	le := func(b []byte, v ...uint32) []byte {
+		for _, x := range v {
+			b = append(b, byte(x), byte(x>>8), byte(x>>16), byte(x>>24))
+		}
+		return b
+	}
+	file := le(nil, 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1)
+	file = le(file, 1700000000, 42, 3, 3)
+	file = append(file, 1, 2, 3)
+	file = le(file, 1700000001, 999999, 0, 60)
+	path := filepath.Join(t.TempDir(), "x.pcap")
+	if err := os.WriteFile(path, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	recs := ReadPcap(t, path)
+	if len(recs) != 2 || !bytes.Equal(recs[0].Data, []byte{1, 2, 3}) || len(recs[1].Data) != 0 {
+		t.Fatalf("records %+v", recs)
+	}
+	if recs[0].TS() != "1700000000.000042" || recs[1].TS() != "1700000001.999999" {
+		t.Errorf("timestamps %s, %s", recs[0].TS(), recs[1].TS())
+	}
+	if want := time.Unix(1700000000, 42000); !recs[0].Time().Equal(want) {
+		t.Errorf("Time() = %v, want %v", recs[0].Time(), want)
+	}
+}

@@ -34,8 +34,8 @@ func TestDecodeFixtures(t *testing.T) {
 		if _, err := filepathStat(hex); err == nil {
 			want = readHexSummaries(t, hex)
 		}
-		for i, rec := range readPcap(t, file) {
-			ip := ipPayload(rec.data)
+		for i, rec := range testenv.ReadPcap(t, file) {
+			ip := ipPayload(rec.Data)
 			if ip == nil || len(ip) < 10 || ip[9] != Protocol {
 				continue
 			}
@@ -51,9 +51,9 @@ func TestDecodeFixtures(t *testing.T) {
 				v3++
 			}
 			if want != nil {
-				w, ok := want[rec.ts()]
+				w, ok := want[rec.TS()]
 				if !ok {
-					t.Errorf("%s #%d: no tcpdump line for %s", name, i, rec.ts())
+					t.Errorf("%s #%d: no tcpdump line for %s", name, i, rec.TS())
 				} else if got, w := p.String(), authSuffix.ReplaceAllString(w, ""); got != w {
 					t.Errorf("%s #%d:\n got %s\nwant %s", name, i, got, w)
 				}
@@ -77,8 +77,8 @@ func TestDecodeFixtures(t *testing.T) {
 }
 
 func TestDecodeAuthFixture(t *testing.T) {
-	recs := readPcap(t, filepath.Join(testenv.SharedDir(t, "keepalived-samples", "pcap"), "v2-advert-auth-pass-secret2.pcap"))
-	p, err := DecodeIPv4(ipPayload(recs[0].data))
+	recs := testenv.ReadPcap(t, filepath.Join(testenv.SharedDir(t, "keepalived-samples", "pcap"), "v2-advert-auth-pass-secret2.pcap"))
+	p, err := DecodeIPv4(ipPayload(recs[0].Data))
 	if err != nil {
 		t.Fatal(err)
 	}

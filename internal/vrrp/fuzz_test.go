@@ -21,8 +21,8 @@ func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
 	seen := map[string]bool{}
 	for _, file := range files {
-		for _, rec := range readPcap(f, file) {
-			ip := ipPayload(rec.data)
+		for _, rec := range testenv.ReadPcap(f, file) {
+			ip := ipPayload(rec.Data)
 			if ip == nil || len(ip) < 20 || ip[9] != Protocol {
 				continue
 			}

@@ -42,13 +42,13 @@ func golden(t *testing.T, name string, got []byte) {
 func framesFromPcap(t *testing.T, name string) []Frame {
 	t.Helper()
 	var out []Frame
-	for _, rec := range readPcap(t, filepath.Join(testenv.SharedDir(t, "keepalived-samples", "pcap"), name)) {
-		ip := ipPayload(rec.data)
+	for _, rec := range testenv.ReadPcap(t, filepath.Join(testenv.SharedDir(t, "keepalived-samples", "pcap"), name)) {
+		ip := ipPayload(rec.Data)
 		if ip == nil || len(ip) < 10 || ip[9] != Protocol {
 			continue
 		}
-		f := DecodeFrame(rec.data)
-		f.Time = time.Unix(int64(rec.sec), int64(rec.usec)*1000).UTC()
+		f := DecodeFrame(rec.Data)
+		f.Time = rec.Time().UTC()
 		out = append(out, f)
 	}
 	return out
