@@ -160,3 +160,37 @@ func (n *Netns) WaitCarrier(t testing.TB, dev string) {
 	}
 	t.Fatalf("%s in %s not operationally up after 5 s", dev, n.Name)
 }
+
+// VethEnd is one end of a veth pair built by VethPair: device Dev in
+// namespace NS, with MAC address MAC (kernel-chosen when empty) and the
+// addresses Addrs ("192.168.77.2/24", added in order).
+type VethEnd struct {
+	NS    *Netns
+	Dev   string
+	MAC   string
+	Addrs []string
+}
+
+// VethPair joins two namespaces with a veth pair configured as a and b
+// describe, brings both ends up and waits for carrier on both
+// (WaitCarrier), so frames sent afterwards are not dropped.
+func VethPair(t testing.TB, a, b VethEnd) {
+	t.Helper()
+	a.NS.Veth(t, a.Dev, b.NS, b.Dev)
+	for _, e := range []VethEnd{a, b} {
+		if e.MAC != "" {
+			e.NS.IP(t, "link", "set", e.Dev, "address", e.MAC)
+		}
+	}
+	for _, e := range []VethEnd{a, b} {
+		for _, p := range e.Addrs {
+			e.NS.IP(t, "addr", "add", p, "dev", e.Dev)
+		}
+	}
+	for _, e := range []VethEnd{a, b} {
+		e.NS.IP(t, "link", "set", e.Dev, "up")
+	}
+	for _, e := range []VethEnd{a, b} {
+		e.NS.WaitCarrier(t, e.Dev)
+	}
+}

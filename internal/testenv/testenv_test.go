@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -90,6 +91,30 @@ func TestNetns(t *testing.T) {
 		}
 		a.Veth(t, "same0", nil, "same1")
 		a.IP(t, "link", "show", "same1")
+
+		VethPair(t, VethEnd{NS: a, Dev: "p0", MAC: "02:77:00:00:00:0a", Addrs: []string{"10.250.0.1/24"}},
+			VethEnd{NS: b, Dev: "p0", Addrs: []string{"10.250.0.2/24", "10.250.0.3/24"}})
+		var up bool
+		var addrs []string
+		b.Do(t, func() {
+			ifi, err := net.InterfaceByName("p0")
+			if err != nil {
+				return
+			}
+			up = ifi.Flags&net.FlagRunning != 0
+			as, _ := ifi.Addrs()
+			for _, x := range as {
+				if ip, ok := x.(*net.IPNet); ok && ip.IP.To4() != nil {
+					addrs = append(addrs, x.String())
+				}
+			}
+		})
+		if !up || len(addrs) != 2 || addrs[0] != "10.250.0.2/24" || addrs[1] != "10.250.0.3/24" {
+			t.Errorf("b's p0 after VethPair: running %v, addresses %v", up, addrs)
+		}
+		if out := a.IP(t, "-o", "link", "show", "p0"); !strings.Contains(out, "02:77:00:00:00:0a") || !strings.Contains(out, "state UP") {
+			t.Errorf("a's p0 after VethPair: %s", out)
+		}
 	})
 	for _, n := range names {
 		if _, err := os.Stat("/run/netns/" + n); err == nil {
