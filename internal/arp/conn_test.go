@@ -18,16 +18,9 @@ func pair(t *testing.T) (a, b *testenv.Netns, macB net.HardwareAddr) {
 	t.Helper()
 	testenv.NeedNetns(t)
 	a, b = testenv.NewNetns(t, "arp", "a"), testenv.NewNetns(t, "arp", "b")
-	a.Veth(t, "eth0", b, "eth0")
-	a.IP(t, "link", "set", "eth0", "address", "02:77:00:00:00:02")
-	b.IP(t, "link", "set", "eth0", "address", "02:77:00:00:00:03")
-	a.IP(t, "addr", "add", "192.168.77.2/24", "dev", "eth0")
-	b.IP(t, "addr", "add", "192.168.77.3/24", "dev", "eth0")
-	b.IP(t, "addr", "add", "192.168.77.1/24", "dev", "eth0")
-	a.IP(t, "link", "set", "eth0", "up")
-	b.IP(t, "link", "set", "eth0", "up")
-	a.WaitCarrier(t, "eth0")
-	b.WaitCarrier(t, "eth0")
+	testenv.VethPair(t,
+		testenv.VethEnd{NS: a, Dev: "eth0", MAC: "02:77:00:00:00:02", Addrs: []string{"192.168.77.2/24"}},
+		testenv.VethEnd{NS: b, Dev: "eth0", MAC: "02:77:00:00:00:03", Addrs: []string{"192.168.77.3/24", "192.168.77.1/24"}})
 	return a, b, net.HardwareAddr{2, 0x77, 0, 0, 0, 3}
 }
 

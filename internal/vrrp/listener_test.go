@@ -26,15 +26,9 @@ func ethFrame(dst, src net.HardwareAddr, ip []byte) []byte {
 func TestListenerCrafted(t *testing.T) {
 	testenv.NeedNetns(t)
 	tx, rx := testenv.NewNetns(t, "vrrp", "tx"), testenv.NewNetns(t, "vrrp", "rx")
-	tx.Veth(t, "eth0", rx, "eth0")
-	tx.IP(t, "link", "set", "eth0", "address", "02:77:00:00:00:04")
-	rx.IP(t, "link", "set", "eth0", "address", "02:77:00:00:00:64")
-	tx.IP(t, "addr", "add", "192.168.77.4/24", "dev", "eth0")
-	rx.IP(t, "addr", "add", "192.168.77.100/24", "dev", "eth0")
-	tx.IP(t, "link", "set", "eth0", "up")
-	rx.IP(t, "link", "set", "eth0", "up")
-	tx.WaitCarrier(t, "eth0")
-	rx.WaitCarrier(t, "eth0")
+	testenv.VethPair(t,
+		testenv.VethEnd{NS: tx, Dev: "eth0", MAC: "02:77:00:00:00:04", Addrs: []string{"192.168.77.4/24"}},
+		testenv.VethEnd{NS: rx, Dev: "eth0", MAC: "02:77:00:00:00:64", Addrs: []string{"192.168.77.100/24"}})
 	txMAC := net.HardwareAddr{2, 0x77, 0, 0, 0, 4}
 	rxMAC := net.HardwareAddr{2, 0x77, 0, 0, 0, 0x64}
 	txIP, rxIP := netip.MustParseAddr("192.168.77.4"), netip.MustParseAddr("192.168.77.100")
