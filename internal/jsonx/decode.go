@@ -102,7 +102,7 @@ func (d *decoder) value(jv *fastjson.Value, v reflect.Value, path string) error 
 	}
 	t := v.Type()
 	if t == rawType {
-		v.SetBytes(jv.MarshalTo(nil))
+		v.SetBytes(appendJSON(nil, jv))
 		return nil
 	}
 	if t == numberType {
@@ -121,7 +121,7 @@ func (d *decoder) value(jv *fastjson.Value, v reflect.Value, path string) error 
 	if v.CanAddr() {
 		pt := reflect.PointerTo(t)
 		if pt.Implements(unmarshalerType) {
-			return v.Addr().Interface().(Unmarshaler).UnmarshalJSON(jv.MarshalTo(nil))
+			return v.Addr().Interface().(Unmarshaler).UnmarshalJSON(appendJSON(nil, jv))
 		}
 		if pt.Implements(textUnmarshalerType) {
 			if jt != fastjson.TypeString {
@@ -364,4 +364,40 @@ func generic(jv *fastjson.Value) (any, error) {
 		return out, err
 	}
 	return nil, fmt.Errorf("jsonx: unexpected JSON type %s", jv.Type())
+}
+
+// appendJSON writes jv back as compact JSON with Marshal's string escaping.
+// (fastjson's own MarshalTo quotes strings with strconv, whose \x escapes
+// are not JSON.)
+func appendJSON(b []byte, jv *fastjson.Value) []byte {
+	switch jv.Type() {
+	case fastjson.TypeString:
+		return appendString(b, text(jv))
+	case fastjson.TypeArray:
+		items, _ := jv.Array()
+		b = append(b, '[')
+		for i, it := range items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSON(b, it)
+		}
+		return append(b, ']')
+	case fastjson.TypeObject:
+		o, _ := jv.Object()
+		b = append(b, '{')
+		first := true
+		o.Visit(func(key []byte, mv *fastjson.Value) {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendString(b, validUTF8(key))
+			b = append(b, ':')
+			b = appendJSON(b, mv)
+		})
+		return append(b, '}')
+	}
+	// Numbers keep their text; true, false and null.
+	return jv.MarshalTo(b)
 }

@@ -21,8 +21,8 @@ type Marshaler interface {
 
 // RawMessage is encoded JSON. Marshal copies it (whitespace removed) after
 // checking it is valid; an empty RawMessage encodes as null. Unmarshal
-// stores a copy of the member's JSON text (re-serialised by fastjson:
-// same values and member order, possibly different escaping).
+// stores the member's JSON re-encoded compactly: same values and member
+// order, strings escaped as Marshal does.
 type RawMessage []byte
 
 // Number is a JSON number kept as its text. Unmarshal produces it for

@@ -288,7 +288,7 @@ func TestUnmarshalStructs(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Differences by design: numbers in interfaces are Number, raw JSON is
-	// re-serialised by fastjson.
+	// re-encoded compactly.
 	if got.Any != Number("1") {
 		t.Errorf("Any = %#v, want Number(1)", got.Any)
 	}
@@ -364,6 +364,41 @@ func TestUnmarshalDoesNotAlias(t *testing.T) {
 	_ = orig
 }
 
+// TestRawMessageStaysJSON: strings with control characters, quotes,
+// invalid UTF-8 and astral characters inside a RawMessage come out as
+// JSON that decodes to the same value (the control socket client decodes
+// Response.Data again).
+func TestRawMessageStaysJSON(t *testing.T) {
+	v := map[string]any{"evidence": []string{"a\x01b", "tab\tq\"", "bad\xff", "\U0001F600 \u2028", "\u00ad\x7f"}, "n": 1.5}
+	b, err := Marshal(map[string]any{"data": v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		Data RawMessage `json:"data"`
+	}
+	if err := Unmarshal(b, &resp); err != nil {
+		t.Fatal(err)
+	}
+	var got, want any
+	if err := Unmarshal(resp.Data, &got); err != nil {
+		t.Fatalf("RawMessage %s does not decode: %v", resp.Data, err)
+	}
+	if err := json.Unmarshal(resp.Data, new(any)); err != nil {
+		t.Fatalf("encoding/json refuses RawMessage %s: %v", resp.Data, err)
+	}
+	inner, _ := Marshal(v)
+	if err := Unmarshal(inner, &want); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if !bytes.Contains(resp.Data, []byte(`a\u0001b`)) {
+		t.Errorf("RawMessage = %s, want the control character as \\u0001", resp.Data)
+	}
+}
+
 func TestNumber(t *testing.T) {
 	if n, err := Number("42").Int64(); err != nil || n != 42 {
 		t.Errorf("Int64 = %d, %v", n, err)
@@ -397,6 +432,7 @@ func FuzzUnmarshal(f *testing.F) {
 	f.Add([]byte(`{"method":"status","args":{"seconds":3,"x":[1.5,"\u00e9",null]}}`))
 	f.Add([]byte(`"\ud800"`))
 	f.Add([]byte(`[1e400, -0, 0.0000001]`))
+	f.Add([]byte(`{"a\u0001":"\u0001\u007f\ud83d\ude00"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		in := append([]byte(nil), b...)
 		var got any
@@ -426,6 +462,18 @@ func FuzzUnmarshal(f *testing.F) {
 			if diff := cmp.Diff(fromJSONNumber(want), got); diff != "" {
 				t.Fatalf("(-encoding/json +jsonx):\n%s", diff)
 			}
+		}
+		// Raw JSON taken from the input is JSON again, of the same value.
+		var raw RawMessage
+		if err := Unmarshal(b, &raw); err != nil {
+			t.Fatalf("Unmarshal into RawMessage: %v", err)
+		}
+		var fromRaw any
+		if err := Unmarshal(raw, &fromRaw); err != nil {
+			t.Fatalf("RawMessage %q does not decode: %v", raw, err)
+		}
+		if diff := cmp.Diff(got, fromRaw); diff != "" {
+			t.Fatalf("RawMessage changed the value (-direct +via raw):\n%s", diff)
 		}
 		// Our own output decodes back to the same value.
 		out, err := Marshal(got)
