@@ -71,63 +71,78 @@ type LogPattern struct {
 	re      *pattern
 }
 
-func pat(code string, sev Severity, meaning, re string) LogPattern {
-	return LogPattern{Code: code, Severity: sev, Meaning: meaning, re: mustCompile(re)}
+// logPatternSrc is LogPatterns' source: plain data, so the table costs no
+// init code; compileLogPatterns builds LogPatterns from it at start-up.
+type logPatternSrc struct {
+	code     string
+	severity Severity
+	meaning  string
+	re       string
+}
+
+func compileLogPatterns(src []logPatternSrc) []LogPattern {
+	out := make([]LogPattern, len(src))
+	for i, p := range src {
+		out[i] = LogPattern{Code: p.code, Severity: p.severity, Meaning: p.meaning, re: mustCompile(p.re)}
+	}
+	return out
 }
 
 // LogPatterns is the table MatchLogMessage uses, most specific first. Sources:
 // the seeds' error table and troubleshooting cases, keepalived 2.2.7's
 // captured logs (keepalived-samples/logs) and vrrp.c's messages.
-var LogPatterns = []LogPattern{
+var LogPatterns = compileLogPatterns(logPatternTable[:])
+
+var logPatternTable = [...]logPatternSrc{
 	// Seeds, case 3.2: local netfilter drops outgoing adverts.
-	pat("SEND_ADVERT_ERROR", SeverityError, "keepalived cannot send adverts (errno 1: local firewall drops VRRP output)",
-		`send advert error (\d+) \(([^)]*)\)`),
-	pat("CANT_SEND_ADVERT", SeverityError, "keepalived cannot send an advert to a unicast peer", `Cant send advert to (\S+)`),
+	{"SEND_ADVERT_ERROR", SeverityError, "keepalived cannot send adverts (errno 1: local firewall drops VRRP output)",
+		`send advert error (\d+) \(([^)]*)\)`},
+	{"CANT_SEND_ADVERT", SeverityError, "keepalived cannot send an advert to a unicast peer", `Cant send advert to (\S+)`},
 	// Seeds, case 3.1: duplicate virtual_router_id on the segment.
-	pat("BOGUS_VRRP_PACKET", SeverityError, "a malformed or foreign VRRP packet arrived (duplicate VRID on the segment?)", `bogus VRRP packet received`),
-	pat("VRID_MISMATCH", SeverityError, "another router uses this VRID with other VIPs", `VRID mismatch`),
-	pat("VIP_NOT_IN_ADVERT", SeverityError, "the master's advert lacks our VIP: another router uses this VRID",
-		`ip address associated with VRID\s*(\d*) not present in (?:MASTER advert|received packet)\s*:?\s*(\S*)`),
-	pat("VIP_COUNT_MISMATCH", SeverityError, "the peer advertises a different number of VIPs", `expected (\d+) VIPs but received (\d+)`),
-	pat("ADVERT_INTERVAL_MISMATCH", SeverityError, "the peers use different advert_int values", `advertisement interval mismatch mine=(\S+) sec rcv'd=(\S+) sec`),
-	pat("AUTH_PASS_MISMATCH", SeverityError, "the peer's auth_pass differs", `received an invalid passwd`),
-	pat("AUTH_TYPE_MISMATCH", SeverityError, "one peer uses authentication and the other does not", `received a (\d+) auth, expecting (\d+)`),
-	pat("AUTH_PASS_TRUNCATED", SeverityWarning, "auth_pass longer than 8 characters was truncated", `Truncating auth_pass to 8 characters`),
-	pat("UNICAST_MULTICAST_MISMATCH", SeverityError, "one peer uses unicast and the other multicast", `Expected (\S+)icast packet but received (\S+)icast`),
-	pat("UNICAST_SOURCE_NOT_PEER", SeverityError, "an advert came from an address that is not a configured unicast peer", `unicast source address (\S+) not a unicast peer`),
-	pat("SPLIT_BRAIN_ELECTION", SeverityWarning, "a master heard a lower-priority master: both held the VIP",
-		`Received advert from (\S+) with lower priority (\d+), ours (\d+), forcing new election`),
-	pat("RECEIVED_LOWER_PRIORITY", SeverityInfo, "a backup ignores a demoted master's adverts until its master-down timer fires",
-		`received lower priority \((\d+)\) advert from (\S+) - discarding`),
-	pat("MASTER_SAW_HIGHER_PRIORITY", SeverityInfo, "a master yields to a higher-priority peer",
-		`Master received advert from (\S+) with higher priority (\d+), ours (\d+)`),
-	pat("PRIORITY_ZERO_RECEIVED", SeverityInfo, "the master left gracefully (priority-0 advert)", `Backup received priority 0 advertisement`),
-	pat("PRIORITY_ZERO_SENT", SeverityInfo, "this node left MASTER gracefully (priority-0 advert)", `sent 0 priority`),
-	pat("ADVERT_TIMEOUT", SeverityInfo, "no advert from a master within Master_Down_Interval", `Receive advertisement timeout`),
-	pat("STATE_MASTER", SeverityInfo, "the instance became MASTER", `Entering MASTER STATE`),
-	pat("STATE_BACKUP", SeverityInfo, "the instance became BACKUP", `Entering BACKUP STATE`),
-	pat("STATE_FAULT", SeverityWarning, "the instance is in FAULT (interface down or a demotion track file)", `Entering FAULT STATE`),
-	pat("TRACK_FILE_FAULT", SeverityWarning, "a weight-0 track file put the instance into FAULT", `tracked file (\S+) now FAULT state`),
-	pat("TRACK_FILE_RECOVERED", SeverityInfo, "a weight-0 track file left FAULT", `tracked file (\S+) leaving FAULT state`),
-	pat("TRACK_FILE_NOT_FOUND", SeverityError, "an instance names an undefined track_file", `track file (\S+) not found`),
-	pat("EFFECTIVE_PRIORITY_CHANGED", SeverityInfo, "tracking changed the instance's priority", `Changing effective priority from (\d+) to (\d+)`),
-	pat("INTERFACE_DOWN", SeverityWarning, "the VRRP interface went down", `Netlink reports (\S+) down`),
-	pat("INTERFACE_UP", SeverityInfo, "the VRRP interface came up", `Netlink reports (\S+) up`),
-	pat("INTERFACE_MISSING", SeverityError, "the configured interface does not exist", `interface (\S+) for (?:vrrp_instance|ip address) (\S+) doesn't exist|Non-existent interface specified`),
-	pat("STRICT_MODE_FIREWALL", SeverityWarning, "vrrp_strict/no_accept: keepalived drops traffic to the VIP", `setting firewall drop rule`),
-	pat("DUPLICATE_VRID_CONFIG", SeverityError, "two local instances use the same VRID on one interface", `(\S+) and (\S+) both use VRID (\d+)`),
-	pat("BOTH_ADDRESS_OWNER", SeverityError, "both routers are configured with priority 255", `both configured as address owner`),
-	pat("ADVERT_INTERVAL_ADJUSTED", SeverityWarning, "advert_int is not valid for the VRRP version and was changed",
-		`advertisement interval \S+ (?:must be|is out of range)`),
-	pat("NOTIFY_SCRIPT_ERROR", SeverityError, "a notify script cannot run (state changes not reported)",
-		`(?i)unable to access script|script \S+ is not executable|cannot find script|disabling notify`),
-	pat("CONFIG_ERROR", SeverityError, "keepalived found an error in its configuration",
-		`Unknown keyword '|There are \d+ missing|outside range|the virtual router id must be set|Unknown interface!|No VIP specified|VRRP parsed invalid IP|unknown state '|Configuration error|does not support authentication|is incompatible with|due to address_owner|must be greater than 0|must be between`),
-	pat("DAEMON_ALREADY_RUNNING", SeverityError, "a new keepalived exited because an old one (or its zombie) still runs", `daemon is already running`),
-	pat("ZOMBIE_PID_FILE", SeverityWarning, "keepalived found a stale pid file (previous crash or kill)", `Remove a zombie pid file (\S+)`),
-	pat("KEEPALIVED_STARTED", SeverityInfo, "keepalived started", `Starting Keepalived v(\S+)`),
-	pat("KEEPALIVED_STOPPED", SeverityInfo, "keepalived stopped", `Stopped Keepalived v(\S+)`),
-	pat("KEEPALIVED_RELOADED", SeverityInfo, "keepalived reloaded its configuration", `Reloading(?: configuration)?\.?$`),
+	{"BOGUS_VRRP_PACKET", SeverityError, "a malformed or foreign VRRP packet arrived (duplicate VRID on the segment?)", `bogus VRRP packet received`},
+	{"VRID_MISMATCH", SeverityError, "another router uses this VRID with other VIPs", `VRID mismatch`},
+	{"VIP_NOT_IN_ADVERT", SeverityError, "the master's advert lacks our VIP: another router uses this VRID",
+		`ip address associated with VRID\s*(\d*) not present in (?:MASTER advert|received packet)\s*:?\s*(\S*)`},
+	{"VIP_COUNT_MISMATCH", SeverityError, "the peer advertises a different number of VIPs", `expected (\d+) VIPs but received (\d+)`},
+	{"ADVERT_INTERVAL_MISMATCH", SeverityError, "the peers use different advert_int values", `advertisement interval mismatch mine=(\S+) sec rcv'd=(\S+) sec`},
+	{"AUTH_PASS_MISMATCH", SeverityError, "the peer's auth_pass differs", `received an invalid passwd`},
+	{"AUTH_TYPE_MISMATCH", SeverityError, "one peer uses authentication and the other does not", `received a (\d+) auth, expecting (\d+)`},
+	{"AUTH_PASS_TRUNCATED", SeverityWarning, "auth_pass longer than 8 characters was truncated", `Truncating auth_pass to 8 characters`},
+	{"UNICAST_MULTICAST_MISMATCH", SeverityError, "one peer uses unicast and the other multicast", `Expected (\S+)icast packet but received (\S+)icast`},
+	{"UNICAST_SOURCE_NOT_PEER", SeverityError, "an advert came from an address that is not a configured unicast peer", `unicast source address (\S+) not a unicast peer`},
+	{"SPLIT_BRAIN_ELECTION", SeverityWarning, "a master heard a lower-priority master: both held the VIP",
+		`Received advert from (\S+) with lower priority (\d+), ours (\d+), forcing new election`},
+	{"RECEIVED_LOWER_PRIORITY", SeverityInfo, "a backup ignores a demoted master's adverts until its master-down timer fires",
+		`received lower priority \((\d+)\) advert from (\S+) - discarding`},
+	{"MASTER_SAW_HIGHER_PRIORITY", SeverityInfo, "a master yields to a higher-priority peer",
+		`Master received advert from (\S+) with higher priority (\d+), ours (\d+)`},
+	{"PRIORITY_ZERO_RECEIVED", SeverityInfo, "the master left gracefully (priority-0 advert)", `Backup received priority 0 advertisement`},
+	{"PRIORITY_ZERO_SENT", SeverityInfo, "this node left MASTER gracefully (priority-0 advert)", `sent 0 priority`},
+	{"ADVERT_TIMEOUT", SeverityInfo, "no advert from a master within Master_Down_Interval", `Receive advertisement timeout`},
+	{"STATE_MASTER", SeverityInfo, "the instance became MASTER", `Entering MASTER STATE`},
+	{"STATE_BACKUP", SeverityInfo, "the instance became BACKUP", `Entering BACKUP STATE`},
+	{"STATE_FAULT", SeverityWarning, "the instance is in FAULT (interface down or a demotion track file)", `Entering FAULT STATE`},
+	{"TRACK_FILE_FAULT", SeverityWarning, "a weight-0 track file put the instance into FAULT", `tracked file (\S+) now FAULT state`},
+	{"TRACK_FILE_RECOVERED", SeverityInfo, "a weight-0 track file left FAULT", `tracked file (\S+) leaving FAULT state`},
+	{"TRACK_FILE_NOT_FOUND", SeverityError, "an instance names an undefined track_file", `track file (\S+) not found`},
+	{"EFFECTIVE_PRIORITY_CHANGED", SeverityInfo, "tracking changed the instance's priority", `Changing effective priority from (\d+) to (\d+)`},
+	{"INTERFACE_DOWN", SeverityWarning, "the VRRP interface went down", `Netlink reports (\S+) down`},
+	{"INTERFACE_UP", SeverityInfo, "the VRRP interface came up", `Netlink reports (\S+) up`},
+	{"INTERFACE_MISSING", SeverityError, "the configured interface does not exist", `interface (\S+) for (?:vrrp_instance|ip address) (\S+) doesn't exist|Non-existent interface specified`},
+	{"STRICT_MODE_FIREWALL", SeverityWarning, "vrrp_strict/no_accept: keepalived drops traffic to the VIP", `setting firewall drop rule`},
+	{"DUPLICATE_VRID_CONFIG", SeverityError, "two local instances use the same VRID on one interface", `(\S+) and (\S+) both use VRID (\d+)`},
+	{"BOTH_ADDRESS_OWNER", SeverityError, "both routers are configured with priority 255", `both configured as address owner`},
+	{"ADVERT_INTERVAL_ADJUSTED", SeverityWarning, "advert_int is not valid for the VRRP version and was changed",
+		`advertisement interval \S+ (?:must be|is out of range)`},
+	{"NOTIFY_SCRIPT_ERROR", SeverityError, "a notify script cannot run (state changes not reported)",
+		`(?i)unable to access script|script \S+ is not executable|cannot find script|disabling notify`},
+	{"CONFIG_ERROR", SeverityError, "keepalived found an error in its configuration",
+		`Unknown keyword '|There are \d+ missing|outside range|the virtual router id must be set|Unknown interface!|No VIP specified|VRRP parsed invalid IP|unknown state '|Configuration error|does not support authentication|is incompatible with|due to address_owner|must be greater than 0|must be between`},
+	{"DAEMON_ALREADY_RUNNING", SeverityError, "a new keepalived exited because an old one (or its zombie) still runs", `daemon is already running`},
+	{"ZOMBIE_PID_FILE", SeverityWarning, "keepalived found a stale pid file (previous crash or kill)", `Remove a zombie pid file (\S+)`},
+	{"KEEPALIVED_STARTED", SeverityInfo, "keepalived started", `Starting Keepalived v(\S+)`},
+	{"KEEPALIVED_STOPPED", SeverityInfo, "keepalived stopped", `Stopped Keepalived v(\S+)`},
+	{"KEEPALIVED_RELOADED", SeverityInfo, "keepalived reloaded its configuration", `Reloading(?: configuration)?\.?$`},
 }
 
 var (
