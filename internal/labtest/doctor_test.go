@@ -16,6 +16,9 @@ import (
 // names it with the right code and that `floatgw doctor --fix`, where it offers a safe fix,
 // clears it. One lab serves the subtests of a group; each subtest undoes its condition and
 // waits for the healthy pair (r2 holding the VIP) before the next starts.
+//
+// TestDoctorLab takes about 5 minutes (keepalived restarts between conditions, a 3 s advert
+// window per doctor run); run the package with -timeout 20m beside the other lab tests.
 
 // docSettle brings back the healthy pair after a subtest undid its condition. With restart,
 // keepalived restarts on both routers first: doctor reads keepalived's log since its last
@@ -271,7 +274,7 @@ func TestDoctorLab(t *testing.T) {
 	t.Run("another host uses the VIP", func(t *testing.T) {
 		t.Cleanup(func() {
 			_, _ = l.Exec("client", "ip", "addr", "del", VIP+"/24", "dev", "eth0")
-			docSettle(t, l, true)
+			docSettle(t, l, false)
 		})
 		l.Run("keepalived", "r2", "stop")
 		l.Run("keepalived", "r1", "stop")
@@ -363,7 +366,7 @@ func TestDoctorLab(t *testing.T) {
 	t.Run("preempt off", func(t *testing.T) {
 		c1 := filepath.Join(docNode(l, "r1"), "root", "etc", "config", "floatgw")
 		r1c := docRestoreFile(t, c1)
-		t.Cleanup(func() { r1c(); docApply(t, l, "r1"); docSettle(t, l, true) })
+		t.Cleanup(func() { r1c(); docApply(t, l, "r1"); docSettle(t, l, false) })
 		docSetOption(t, l, "r1", "preempt", "0")
 		docApply(t, l, "r1")
 		r := docDoctor(t, l, "r1", false)
@@ -415,6 +418,14 @@ func TestDoctorLabForeignVRID(t *testing.T) {
 	if !named {
 		t.Errorf("neither router's VRID_CONFLICT evidence names the foreign VIP 192.168.77.254")
 	}
+	// A shared VRID also disturbs the election (keepalived rejects adverts whose VIP set
+	// differs); report what the pair did meanwhile, as seen by polling for 3 s.
+	seen := map[string]bool{}
+	docWaitFor(3*time.Second, func() bool {
+		seen[strings.Join(l.Holders(), "+")] = true
+		return false
+	})
+	t.Logf("VIP holders seen while the foreign router runs: %v", seen)
 }
 
 // checksWanted is the catalogue of internal/doctor as PRODUCT.md §6 lists it.

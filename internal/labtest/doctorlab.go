@@ -24,7 +24,7 @@ var (
 )
 
 // docBin returns the floatgw binary the lab daemons run: $FLOATGW_BIN when it is set and
-// executable, else one built once per test process into a temporary directory (and exported
+// executable, else one built once per test process into $TMPDIR/floatgw-doclab (and exported
 // as FLOATGW_BIN, which scripts/lab reads).
 func docBin(t testing.TB) string {
 	t.Helper()
@@ -35,16 +35,24 @@ func docBin(t testing.TB) string {
 				return
 			}
 		}
-		dir, err := os.MkdirTemp("", "floatgw-doclab-")
-		if err != nil {
+		// One fixed place per machine, replaced atomically, so repeated runs leave nothing.
+		dir := filepath.Join(os.TempDir(), "floatgw-doclab")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			docBinErr = err
 			return
 		}
 		out := filepath.Join(dir, "floatgw")
-		cmd := exec.Command("go", "build", "-o", out, "./cmd/floatgw")
+		tmp := fmt.Sprintf("%s.%d", out, os.Getpid())
+		cmd := exec.Command("go", "build", "-o", tmp, "./cmd/floatgw")
 		cmd.Dir = RepoRoot(t)
 		if b, err := cmd.CombinedOutput(); err != nil {
+			os.Remove(tmp)
 			docBinErr = fmt.Errorf("go build ./cmd/floatgw: %v\n%s", err, b)
+			return
+		}
+		if err := os.Rename(tmp, out); err != nil {
+			os.Remove(tmp)
+			docBinErr = err
 			return
 		}
 		docBinPath = out
