@@ -55,7 +55,7 @@ func socketPath() string {
 
 // call reaches the daemon.
 func call(ctx context.Context, method string, args map[string]any) (jsonx.RawMessage, error) {
-	return control.Call(ctx, socketPath(), method, args)
+	return callDaemon(ctx, method, args)
 }
 
 // methodFlags adds one flag per method argument, named like the argument with - for _.

@@ -15,12 +15,12 @@ import (
 // the same methods; replies come back as JSON either way.
 
 // ubusSocket returns the ubusd socket to use, "" when there is none. FLOATGW_UBUS overrides
-// it; FLOATGW_ROOT (the lab) means no ubus.
+// it; FLOATGW_ROOT (the lab) means the control socket.
 func ubusSocket() string {
 	if p := os.Getenv("FLOATGW_UBUS"); p != "" {
 		return p
 	}
-	if os.Getenv("FLOATGW_ROOT") != "" || os.Getenv("FLOATGW_SOCKET") != "" {
+	if os.Getenv("FLOATGW_ROOT") != "" {
 		return ""
 	}
 	for _, p := range []string{"/var/run/ubus/ubus.sock", "/var/run/ubus.sock"} {
@@ -32,7 +32,7 @@ func ubusSocket() string {
 }
 
 // callDaemon makes one call, through ubus if possible, else the control socket.
-func callDaemon(ctx context.Context, method string, args map[string]any) ([]byte, error) {
+func callDaemon(ctx context.Context, method string, args map[string]any) (jsonx.RawMessage, error) {
 	if sock := ubusSocket(); sock != "" {
 		data, err := callUbus(ctx, sock, method, args)
 		if !errors.Is(err, errNoUbusObject) {
@@ -44,7 +44,7 @@ func callDaemon(ctx context.Context, method string, args map[string]any) ([]byte
 
 var errNoUbusObject = errors.New("no floatgw object on ubus")
 
-func callUbus(ctx context.Context, sock, method string, args map[string]any) ([]byte, error) {
+func callUbus(ctx context.Context, sock, method string, args map[string]any) (jsonx.RawMessage, error) {
 	c, err := ubus.Dial(ctx, sock, ubus.WithoutReconnect())
 	if err != nil {
 		return nil, errNoUbusObject

@@ -46,6 +46,7 @@ func repoRoot(t *testing.T) string {
 }
 
 type env struct {
+	bin    string
 	broker *ubustest.Broker
 	client *ubus.Client
 	root   string
@@ -126,7 +127,7 @@ config health 'health'
 	if err := c.WaitFor(ctx, "floatgw"); err != nil {
 		t.Fatalf("the daemon did not register floatgw: %v", err)
 	}
-	return &env{broker: b, client: c, root: root, cmd: cmd}
+	return &env{bin: bin, broker: b, client: c, root: root, cmd: cmd}
 }
 
 func (e *env) call(t *testing.T, method string, args ubus.Table) (ubus.Table, error) {
@@ -156,6 +157,13 @@ func TestUbusMethods(t *testing.T) {
 	// A LuCI call carries ubus_rpc_session; it is accepted and ignored.
 	if _, err := e.call(t, "status", ubus.Table{field("ubus_rpc_session", ubus.String("00000000000000000000000000000000"))}); err != nil {
 		t.Errorf("status with ubus_rpc_session: %v", err)
+	}
+
+	// The CLI reaches the daemon through ubus when ubusd has the object.
+	cli := exec.Command(e.bin, "status", "--json")
+	cli.Env = append(os.Environ(), "FLOATGW_UBUS="+e.broker.Path(), "FLOATGW_SOCKET=/nonexistent/floatgw.sock")
+	if out, err := cli.CombinedOutput(); err != nil || !strings.Contains(string(out), `"schema": 1`) {
+		t.Errorf("floatgw status --json over ubus: %v\n%s", err, out)
 	}
 
 	if r, err := e.call(t, "verify_status", nil); err != nil {
