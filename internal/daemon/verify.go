@@ -3,9 +3,9 @@ package daemon
 import (
 	"context"
 	"encoding/hex"
-	"math/rand/v2"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"os/exec"
