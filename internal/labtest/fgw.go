@@ -64,7 +64,30 @@ func UpFloatgw(t testing.TB, binDir string) *Lab {
 	FloatgwBin(t, binDir)
 	l := Up(t, "--floatgw")
 	l.WaitSettled(20 * time.Second)
+	l.WaitPeerQuiet(10 * time.Second)
 	return l
+}
+
+// QuietMs is how long r1 must have been silent, as r2 sees it, before a test verifies on r2:
+// the pre-check counts adverts up to about two listen windows old (≈3.6 s), and r1 may have
+// been MASTER for a moment at start-up (both start in BACKUP) or until a failback.
+// TestVerifyRightAfterFailback is the test of a run started without this wait.
+const QuietMs = 4000
+
+// WaitPeerQuiet waits until r2's daemon has heard no advert from r1 for QuietMs (or never
+// heard one).
+func (l *Lab) WaitPeerQuiet(timeout time.Duration) time.Duration {
+	l.t.Helper()
+	return l.Eventually(timeout, "r1 silent as r2 sees it", func() string {
+		st, err := l.TryStatus("r2")
+		if err != nil {
+			return err.Error()
+		}
+		if st.Peer.Seen && st.Peer.LastAdvertMs < QuietMs {
+			return fmt.Sprintf("r2 heard r1 %d ms ago (%+v)", st.Peer.LastAdvertMs, st.Peer)
+		}
+		return ""
+	})
 }
 
 // Node is what one router looks like right now, from the daemon and the kernel.

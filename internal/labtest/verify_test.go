@@ -256,10 +256,9 @@ func TestVerifyPeerFirewallDropsVRRP(t *testing.T) {
 	if dcode, err := l.FloatgwJSON("r1", &doc, "doctor"); err != nil || FindProblem(doc.Problems, api.FirewallNoVRRPRule, api.SplitBrain) != nil {
 		t.Errorf("doctor on r1 after the fix: exit %d err %v problems %+v", dcode, err, doc.Problems)
 	}
-	// Give the lab a little more than Master_Down_Interval (3.6 s) of quiet after the fix: the
-	// split brain is over, so a run now must pass. (Log lines from the split brain are history,
-	// not evidence of now.)
-	time.Sleep(4 * time.Second)
+	// Once r1 has been silent for a while the split brain is over, so a run now must pass: the
+	// keepalived log lines from the split brain are history, not evidence of now.
+	l.WaitPeerQuiet(15 * time.Second)
 	run, _, _ = verify(t, l, "r2", "soft")
 	requirePass(t, l, run, "demote", "undemote")
 }
@@ -369,4 +368,22 @@ func TestVerifyPeerKeepalivedStopped(t *testing.T) {
 	})
 	l.Run("keepalived", "r1", "start")
 	l.WaitSettled(15 * time.Second)
+}
+
+// A run started on the holder right after a normal failback (r1 was MASTER while r2's
+// keepalived was down, then r2 preempted and the lab settled: one holder, r1 BACKUP) must not
+// see a split brain: r1's last advert as MASTER is from before the failback.
+func TestVerifyRightAfterFailback(t *testing.T) {
+	l := UpFloatgw(t, binDir)
+	l.Run("keepalived", "r2", "stop")
+	l.WaitHolder("r1", 10*time.Second)
+	l.Run("keepalived", "r2", "start")
+	settled := l.WaitSettled(15 * time.Second)
+	st := l.Status("r2")
+	t.Logf("settled %v after restarting r2's keepalived; r2 last heard r1 %d ms ago (%+v)", settled.Round(time.Millisecond), st.Peer.LastAdvertMs, st.Peer)
+	if h := l.Holders(); len(h) != 1 || h[0] != "r2" {
+		t.Fatalf("holders %v, want only r2", h)
+	}
+	run, _, _ := verify(t, l, "r2", "soft")
+	requirePass(t, l, run, "demote", "undemote")
 }
