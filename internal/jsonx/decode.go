@@ -93,6 +93,11 @@ func validUTF8(b []byte) string {
 
 func (d *decoder) value(jv *fastjson.Value, v reflect.Value, path string) error {
 	jt := jv.Type()
+	if v.Type() == rawType {
+		// Like json.RawMessage: null is kept as the text "null".
+		v.SetBytes(appendJSON(nil, jv))
+		return nil
+	}
 	if jt == fastjson.TypeNull {
 		switch v.Kind() {
 		case reflect.Interface, reflect.Pointer, reflect.Map, reflect.Slice:
@@ -101,10 +106,6 @@ func (d *decoder) value(jv *fastjson.Value, v reflect.Value, path string) error 
 		return nil
 	}
 	t := v.Type()
-	if t == rawType {
-		v.SetBytes(appendJSON(nil, jv))
-		return nil
-	}
 	if t == numberType {
 		if jt != fastjson.TypeNumber {
 			return typeError(jv, t, path)
