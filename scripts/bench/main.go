@@ -462,7 +462,7 @@ func markdown(res *Results) string {
   advert_int before the trigger, so the takeover lands between Master_Down_Interval − advert_int and Master_Down_Interval.
 `)
 	fmt.Fprintf(&b, "- detection: %s. Kernel events without a matching floatgw event: %d.\n", res.Detection.What, res.Detection.Unmatched)
-	fmt.Fprintf(&b, "- idle: %.0f s window with nothing switching (VRRPv2 1 s, r2 master, health check ping every 1 s), /proc/PID/stat utime+stime and VmRSS.\n", res.IdleWindow)
+	fmt.Fprintf(&b, "- idle: %.0f s window with nothing switching (VRRPv2 1 s, r2 master, health check ping every 1 s), /proc/PID/stat utime+stime (10 ms ticks: a process under 0.1 s in the window is a few ticks) and VmRSS, PSS from smaps_rollup (keepalived's PSS is low partly because the other lab keepalived processes share its pages).\n", res.IdleWindow)
 	if res.Health != nil {
 		fmt.Fprintf(&b, "\n## Health checking (internal/health/bench, %.0f s window, beside the idle window)\n\n```\n%s```\n", res.Health.WindowS, res.Health.Table)
 	}
