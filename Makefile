@@ -15,7 +15,7 @@ IPK_ARCHES := mipsel_24kc:mipsle mips_24kc:mips arm_cortex-a7_neon-vfpv4:armv7 a
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 export SOURCE_DATE_EPOCH
 
-.PHONY: all build cross ipk test test-unit test-integration lint size demo lab-up lab-down bench deps fuzz clean
+.PHONY: all build cross ipk bench-go test test-unit test-integration lint size demo lab-up lab-down bench deps fuzz clean
 
 all: build
 
@@ -76,7 +76,13 @@ lab-up:
 lab-down:
 	scripts/lab down
 
-bench: deps build
+# make bench (root, ~7 min): its own lab (LAB_PREFIX fgw-bench) with real keepalived; floatgw against
+# keepalived and the RFC timers, every figure in the same run as its baseline; prints one table and
+# writes docs/bench/results.{json,md}. make bench-go runs the Go micro-benchmarks.
+bench: deps build cross
+	$(GO) run ./scripts/bench -go $(GO) -bin bin/floatgw -dist $(DIST) -out docs/bench
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 
 fuzz:

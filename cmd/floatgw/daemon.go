@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -63,12 +64,17 @@ func runDaemon(name string, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	toStderr := fs.BoolP("stderr", "S", false, "log to stderr instead of syslog (foreground, tests)")
-	debug := fs.Bool("debug", false, "log debug messages")
+	debugLog := fs.Bool("debug", false, "log debug messages")
 	opts := daemonOptions(fs)
 	if !parseFlags(fs, args, stderr) {
 		return exitUsage
 	}
-	log := logx.New(*toStderr, stderr, *debug)
+	log := logx.New(*toStderr, stderr, *debugLog)
+	// Routers have little RAM: a soft limit makes the collector return memory early instead of
+	// letting the heap grow to twice its live size (GOMEMLIMIT overrides it).
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(6 << 20)
+	}
 	d := daemon.New(opts(), log, version)
 
 	ctx, cancel := context.WithCancel(context.Background())
