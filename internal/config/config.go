@@ -569,7 +569,7 @@ func parseMain(r *reader, c *Config, env Env) {
 
 	c.GARP.MasterDelay, _ = r.wholeSeconds("garp_master_delay", 0, 255, 5*time.Second)
 	c.GARP.MasterRepeat = r.integer("garp_master_repeat", 1, 255, 5)
-	c.GARP.MasterRefresh, _ = r.wholeSeconds("garp_master_refresh", 0, 86400, 0)
+	c.GARP.MasterRefresh, _ = r.wholeSeconds("garp_master_refresh", 0, 86400, 10*time.Second)
 	c.GARP.MasterRefreshRepeat = r.integer("garp_master_refresh_repeat", 1, 255, 1)
 	c.StartupDelay, _ = r.seconds("startup_delay", 0, time.Hour, 0)
 	c.DHCPGateway = r.boolean("dhcp_gateway", false)

@@ -78,7 +78,7 @@ func TestReferenceParses(t *testing.T) {
 		Version:   2,
 		AdvertInt: time.Second,
 		Preempt:   true,
-		GARP:      GARP{MasterDelay: 5 * time.Second, MasterRepeat: 5, MasterRefreshRepeat: 1},
+		GARP:      GARP{MasterDelay: 5 * time.Second, MasterRepeat: 5, MasterRefresh: 10 * time.Second, MasterRefreshRepeat: 1},
 		Firewall:  true,
 		Health: Health{
 			Mode: HealthInternet, Interval: 2 * time.Second, Fall: 3, Rise: 2, K: 1, N: 2,
