@@ -164,7 +164,7 @@ func (d *Daemon) spec(cfg *config.Config) keepalived.Spec {
 		StartupDelay: cfg.StartupDelay,
 		GARP: &keepalived.GARP{
 			MasterDelay: cfg.GARP.MasterDelay, MasterRepeat: cfg.GARP.MasterRepeat,
-			MasterRefresh: cfg.GARP.MasterRefresh, MasterRefreshRepeat: cfg.GARP.MasterRefreshRepeat,
+			MasterRefresh: d.garpRefresh(cfg), MasterRefreshRepeat: cfg.GARP.MasterRefreshRepeat,
 		},
 		Instances: []keepalived.InstanceSpec{in},
 	}
@@ -172,6 +172,18 @@ func (d *Daemon) spec(cfg *config.Config) keepalived.Spec {
 		s.Hotplug = &keepalived.Hotplug{}
 	}
 	return s
+}
+
+// garpRefresh is the GARP refresh interval rendered: the configured one, or, when it is off and
+// the user applied the garp_refresh fix (a flag in the state directory), 10 s.
+func (d *Daemon) garpRefresh(cfg *config.Config) time.Duration {
+	if cfg.GARP.MasterRefresh > 0 {
+		return cfg.GARP.MasterRefresh
+	}
+	if _, err := os.Stat(d.opt.garpFile()); err == nil {
+		return 10 * time.Second
+	}
+	return 0
 }
 
 func healthConfig(cfg *config.Config) health.Config {

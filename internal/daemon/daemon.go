@@ -194,35 +194,26 @@ func (d *Daemon) startGeneration(cfg *config.Config) {
 	gen := &generation{cancel: cancel, done: make(chan struct{})}
 	var wg sync.WaitGroup
 
-	if l, err := vrrp.NewListener(cfg.Device, d.onFrame); err != nil {
-		d.log.Errorf("vrrp listener on %s: %v", cfg.Device, err)
-	} else {
-		wg.Add(1)
-		g.Go(func() error {
-			defer wg.Done()
-			if err := l.Run(ctx); err != nil && ctx.Err() == nil {
-				d.log.Errorf("vrrp listener: %v", err)
-			}
-			return nil
-		})
-	}
-
 	var vips []netip.Addr
 	for _, v := range cfg.VIPs {
 		vips = append(vips, v.Addr())
 	}
-	if aw, err := arp.NewWatcher(cfg.Device, vips, d.onARP); err != nil {
-		d.log.Errorf("arp watcher on %s: %v", cfg.Device, err)
-	} else {
-		wg.Add(1)
-		g.Go(func() error {
-			defer wg.Done()
-			if err := aw.Run(ctx); err != nil && ctx.Err() == nil {
-				d.log.Errorf("arp watcher: %v", err)
-			}
-			return nil
-		})
-	}
+	// The packet sockets end when the link goes down (ENETDOWN): they are opened again once a
+	// second until the generation ends.
+	d.supervise(ctx, g, &wg, "vrrp listener on "+cfg.Device, func(ctx context.Context) error {
+		l, err := vrrp.NewListener(cfg.Device, d.onFrame)
+		if err != nil {
+			return err
+		}
+		return l.Run(ctx)
+	})
+	d.supervise(ctx, g, &wg, "arp watcher on "+cfg.Device, func(ctx context.Context) error {
+		aw, err := arp.NewWatcher(cfg.Device, vips, d.onARP)
+		if err != nil {
+			return err
+		}
+		return aw.Run(ctx)
+	})
 
 	mon, err := health.NewMonitor(healthConfig(cfg), health.Options{
 		TrackFile: d.opt.healthFile(),
@@ -250,6 +241,29 @@ func (d *Daemon) startGeneration(cfg *config.Config) {
 	d.mu.Lock()
 	d.gen = gen
 	d.mu.Unlock()
+}
+
+// supervise runs task until ctx ends, starting it again a second after it returns.
+func (d *Daemon) supervise(ctx context.Context, g *errgroup.Group, wg *sync.WaitGroup, name string, task func(context.Context) error) {
+	wg.Add(1)
+	g.Go(func() error {
+		defer wg.Done()
+		for {
+			err := task(ctx)
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err == nil {
+				err = errors.New("stopped")
+			}
+			d.log.Limitf(name, logx.Warning, "%s: %v (retrying every second)", name, err)
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	})
 }
 
 func (d *Daemon) stopGeneration() {

@@ -194,8 +194,20 @@ func (d *Daemon) Doctor(ctx context.Context, _ string) (api.DoctorReply, error) 
 	ev := doctor.Evidence{
 		Platform: d.opt.Platform, VRID: cfg.VRID, VIPs: cfg.VIPs, LANPrefix: cfg.Address,
 		AdvertInterval: cfg.AdvertInt, AuthPass: cfg.AuthPass, Preempt: cfg.Preempt,
-		UnicastPeers: cfg.Peers, GARPRefresh: cfg.GARP.MasterRefresh,
+		UnicastPeers: cfg.Peers, GARPRefresh: d.garpRefresh(cfg),
 	}
+	// Everything this node ever heard from its peer (not only in the window): its MAC is
+	// not a foreign host's answer for the VIP.
+	d.mu.Lock()
+	for _, src := range d.tracker.Sources() {
+		if !src.Local && int(src.VRID) == cfg.VRID && src.Addr != cfg.Address.Addr() && sameVIPs(cfg.VIPs, src.VIPs) {
+			ev.PeerMACs = append(ev.PeerMACs, src.MAC)
+		}
+	}
+	d.mu.Unlock()
+	// Log lines count only if keepalived writes them now: the ones that appear while the
+	// adverts are listened to below.
+	before, _ := d.readLogs(ctx, 300)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	gather := func(f func(*doctor.Evidence)) {
@@ -223,18 +235,16 @@ func (d *Daemon) Doctor(ctx context.Context, _ string) (api.DoctorReply, error) 
 		e.KnownFirewall, e.FirewallAcceptsVRRP, e.FirewallDetail = fw.known, fw.accepts, fw.detail
 	})
 	gather(func(e *doctor.Evidence) {
-		lines, err := d.readLogs(ctx, 300)
+		select {
+		case <-time.After(d.evidenceWindow(cfg)):
+		case <-ctx.Done():
+			return
+		}
+		after, err := d.readLogs(ctx, 300)
 		if err != nil {
 			return
 		}
-		// Only what keepalived said since it last started is evidence of now.
-		for i := len(lines) - 1; i >= 0; i-- {
-			if lines[i].Match != nil && lines[i].Match.Code == "KEEPALIVED_STARTED" {
-				lines = lines[i:]
-				break
-			}
-		}
-		for _, l := range lines {
+		for _, l := range newLines(before, after) {
 			ll := doctor.LogLine{Text: l.Message}
 			if l.Match != nil {
 				ll.Code = doctor.LogCode(l.Match.Code)
@@ -255,10 +265,7 @@ func (d *Daemon) Doctor(ctx context.Context, _ string) (api.DoctorReply, error) 
 	gather(func(e *doctor.Evidence) {
 		// Listen on the wire for three advert intervals (at least 1.5 s) using what the
 		// running listener hears.
-		window := 3 * cfg.AdvertInt
-		if window < 1500*time.Millisecond {
-			window = 1500 * time.Millisecond
-		}
+		window := d.evidenceWindow(cfg)
 		start := time.Now()
 		select {
 		case <-time.After(window):
@@ -330,6 +337,30 @@ func (d *Daemon) Doctor(ctx context.Context, _ string) (api.DoctorReply, error) 
 	wg.Wait()
 	probs, checked := doctor.Diagnose(ev)
 	return api.DoctorReply{Schema: api.Schema, Problems: probs, Checked: checked, Fixed: []api.FixResult{}}, nil
+}
+
+// evidenceWindow is how long the doctor listens: three advert intervals, at least 1.5 s.
+func (d *Daemon) evidenceWindow(cfg *config.Config) time.Duration {
+	w := 3 * cfg.AdvertInt
+	if w < 1500*time.Millisecond {
+		w = 1500 * time.Millisecond
+	}
+	return w
+}
+
+// newLines returns the lines of after that came after the last line of before (all of after
+// when that line is gone, e.g. the log rotated).
+func newLines(before, after []keepalived.LogLine) []keepalived.LogLine {
+	if len(before) == 0 {
+		return after
+	}
+	last := before[len(before)-1].Raw
+	for i := len(after) - 1; i >= 0; i-- {
+		if after[i].Raw == last {
+			return after[i+1:]
+		}
+	}
+	return after
 }
 
 // mergeEvidence copies the fields one gatherer set.
@@ -465,8 +496,15 @@ func isSafeFix(id string) bool {
 func (d *Daemon) applyFix(ctx context.Context, id string) error {
 	switch id {
 	case "keepalived_render", "garp_refresh", "notify_handler":
-		if id == "notify_handler" {
+		switch id {
+		case "notify_handler":
 			if err := d.fixNotifyHandler(); err != nil {
+				return err
+			}
+		case "garp_refresh":
+			// The user asked for it: render a 10 s refresh even though the configuration
+			// has it off (the flag lives in floatgw's state directory, not in UCI).
+			if err := writeFileAtomic(d.opt.garpFile(), []byte("10\n")); err != nil {
 				return err
 			}
 		}
@@ -476,8 +514,16 @@ func (d *Daemon) applyFix(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		_, err = d.applyLocked(ctx, cfg, false)
-		return err
+		if _, err = d.applyLocked(ctx, cfg, false); err != nil {
+			return err
+		}
+		if id == "keepalived_render" {
+			if ok, out, known := keepalivedConfigTest(ctx, d.opt); known && !ok {
+				first := strings.TrimSpace(strings.SplitN(strings.TrimSpace(out), "\n", 2)[0])
+				return fmt.Errorf("floatgw's file was rendered again, but keepalived -t still fails, so the error is outside it (%s): %s", d.opt.KeepalivedMain, first)
+			}
+		}
+		return nil
 	case "keepalived_start":
 		return startKeepalived(ctx, d.opt)
 	case "firewall_vrrp":

@@ -88,4 +88,5 @@ func (o Options) demoteFile() string  { return o.path("demote") }
 func (o Options) promoteFile() string { return o.path("promote") }
 func (o Options) fifoPath() string    { return o.path("notify.fifo") }
 func (o Options) maintFile() string   { return filepath.Join(o.StateDir, "maintenance") }
+func (o Options) garpFile() string    { return filepath.Join(o.StateDir, "garp_master_refresh") }
 func (o Options) journalFile() string { return filepath.Join(o.StateDir, "verify.journal") }

@@ -336,6 +336,7 @@ func removeVIPs(ctx context.Context, cfg *config.Config, vips []netip.Addr) erro
 // local state.
 func (d *Daemon) facts(ctx context.Context, cfg *config.Config, listen time.Duration) drift.Facts {
 	start := time.Now()
+	before, _ := d.readLogs(ctx, 200)
 	select {
 	case <-time.After(listen):
 	case <-ctx.Done():
@@ -390,8 +391,9 @@ func (d *Daemon) facts(ctx context.Context, cfg *config.Config, listen time.Dura
 	default:
 		f.Firewall = drift.CheckFailed
 	}
+	// Only what keepalived logs now is evidence: the lines that appeared while listening.
 	if lines, err := d.readLogs(ctx, 200); err == nil {
-		for _, l := range lines {
+		for _, l := range newLines(before, lines) {
 			if l.Match == nil {
 				continue
 			}

@@ -67,6 +67,10 @@ type Evidence struct {
 	Window       time.Duration
 	Adverts      []Advert
 
+	// PeerMACs are the MACs this node ever heard its peer advertise from (not only in the
+	// window): the peer answering for the VIP is no conflict.
+	PeerMACs []string
+
 	// ARP: every MAC that answered for the VIP.
 	KnownARP     bool
 	OwnMAC       string
@@ -333,9 +337,18 @@ func checkSplitBrain(ev *Evidence) []api.Problem {
 			}
 		}
 	}
-	if ev.KnownARP && len(distinct(ev.VIPAnswerers)) > 1 {
-		split = true
-		evd = append(evd, "the VIP is answered by "+strings.Join(distinct(ev.VIPAnswerers), " and "))
+	if ev.KnownARP {
+		others := otherMACs(distinct(ev.VIPAnswerers), ev.OwnMAC)
+		switch {
+		case len(others) > 1:
+			split = true
+			evd = append(evd, "the VIP is answered by "+strings.Join(others, " and "))
+		case ev.LocalHasVIP && len(others) == 1:
+			// A node never answers its own probe: one answer while this node holds the VIP
+			// means a second holder.
+			split = true
+			evd = append(evd, "this node holds the VIP and "+others[0]+" answers for it too")
+		}
 	}
 	lines := logsWith(ev, api.SplitBrain)
 	if len(lines) > 0 && ev.LocalHasVIP {
@@ -346,6 +359,16 @@ func checkSplitBrain(ev *Evidence) []api.Problem {
 		return nil
 	}
 	return []api.Problem{problem(api.SplitBrain, "each node does not hear the other: usually a firewall drops incoming VRRP on one of them (fix it there: firewall.vrrp), or multicast is filtered between them", evd, "")}
+}
+
+func otherMACs(macs []string, own string) []string {
+	var out []string
+	for _, m := range macs {
+		if m != strings.ToLower(own) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func distinct(s []string) []string {
@@ -458,6 +481,9 @@ func checkVIPConflict(ev *Evidence) []api.Problem {
 	peerMAC := map[string]bool{}
 	for _, a := range peer {
 		peerMAC[strings.ToLower(a.MAC)] = true
+	}
+	for _, m := range ev.PeerMACs {
+		peerMAC[strings.ToLower(m)] = true
 	}
 	var evd []string
 	for _, m := range distinct(ev.VIPAnswerers) {

@@ -156,6 +156,17 @@ func TestDiagnose(t *testing.T) {
 			e.VIPs = []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}
 			return e
 		}, []string{"VIP_OUTSIDE_SUBNET"}},
+		{"master answered by a second holder", func() Evidence {
+			e := base()
+			e.LocalHasVIP, e.OwnMAC = true, "02:77:00:00:00:03"
+			e.KnownARP, e.VIPAnswerers = true, []string{"02:77:00:00:00:02"}
+			return e
+		}, []string{"SPLIT_BRAIN"}},
+		{"peer known from earlier adverts is no conflict", func() Evidence {
+			e := base()
+			e.KnownARP, e.VIPAnswerers, e.PeerMACs = true, []string{"02:77:00:00:00:03"}, []string{"02:77:00:00:00:03"}
+			return e
+		}, nil},
 		{"vip used by another host", func() Evidence {
 			e := base()
 			e.KnownARP, e.VIPAnswerers, e.OwnMAC = true, []string{"aa:bb:cc:00:00:01"}, "02:77:00:00:00:02"
