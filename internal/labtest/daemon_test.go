@@ -279,6 +279,16 @@ func killMidRun(t *testing.T, mode string, reached func(l *Lab, run api.VerifyRu
 		return ""
 	})
 	t.Logf("%s run killed mid-switch: recovered %v after the restart (%v after the kill)", mode, took, time.Since(killedAt))
+	// The restarted daemon remembers the interrupted run and reports it aborted.
+	var after api.VerifyRun
+	if err := l.Call("r2", "verify_status", map[string]any{"id": start.ID}, &after); err != nil {
+		t.Errorf("verify_status %s after the restart: %v", start.ID, err)
+	} else {
+		t.Logf("interrupted run after the restart: busy %v verdict %q problems %v", after.Busy, after.Verdict, Codes(after.Problems))
+		if after.Busy || after.Verdict != api.VerdictAborted {
+			t.Errorf("interrupted run %s after the restart: busy %v verdict %q, want done and aborted", start.ID, after.Busy, after.Verdict)
+		}
+	}
 	l.WaitSettled(10 * time.Second)
 }
 
