@@ -351,7 +351,9 @@ func (d *Daemon) facts(ctx context.Context, cfg *config.Config, listen time.Dura
 	}
 	f.LocalPriority = uint8(clamp(d.kaPrio, 0, 255))
 	for _, s := range d.tracker.Sources() {
-		if s.Local || int(s.VRID) != cfg.VRID || s.LastSeen.Before(start.Add(-listen)) || s.Addr == cfg.Address.Addr() {
+		// Only adverts heard while listening: a master advertises every interval, so an older
+		// one means the sender is no longer master (e.g. right after a failback).
+		if s.Local || int(s.VRID) != cfg.VRID || s.LastSeen.Before(start) || s.Addr == cfg.Address.Addr() {
 			continue
 		}
 		mac, _ := parseMAC(s.MAC)
@@ -393,13 +395,22 @@ func (d *Daemon) facts(ctx context.Context, cfg *config.Config, listen time.Dura
 	}
 	// Only what keepalived logs now is evidence: the lines that appeared while listening.
 	if lines, err := d.readLogs(ctx, 200); err == nil {
+		seen := map[api.Code]int{}
 		for _, l := range newLines(before, lines) {
 			if l.Match == nil {
 				continue
 			}
-			if c := doctor.LogCode(l.Match.Code); c != "" {
-				f.Logs = append(f.Logs, drift.LogSeen{At: f.At, Code: c, Line: l.Message})
+			c := doctor.LogCode(l.Match.Code)
+			if c == "" {
+				continue
 			}
+			// One line per code is evidence enough (keepalived repeats them every advert).
+			if i, ok := seen[c]; ok {
+				f.Logs[i] = drift.LogSeen{At: f.At, Code: c, Line: l.Message}
+				continue
+			}
+			seen[c] = len(f.Logs)
+			f.Logs = append(f.Logs, drift.LogSeen{At: f.At, Code: c, Line: l.Message})
 		}
 		if len(f.Logs) > 20 {
 			f.Logs = f.Logs[len(f.Logs)-20:]
