@@ -50,6 +50,9 @@ func unmarshal(data []byte, v any, strict bool) error {
 	if err := fastjson.ValidateBytes(data); err != nil {
 		return fmt.Errorf("jsonx: %w", err)
 	}
+	if err := checkControl(data); err != nil {
+		return err
+	}
 	d := decoder{strict: strict}
 	return d.value(jv, rv.Elem(), "")
 }
@@ -401,4 +404,25 @@ func appendJSON(b []byte, jv *fastjson.Value) []byte {
 	}
 	// Numbers keep their text; true, false and null.
 	return jv.MarshalTo(b)
+}
+
+// checkControl refuses raw control characters inside strings. fastjson's
+// Validate misses those that come before an escape sequence in the same
+// string ("\x00\\b").
+func checkControl(data []byte) error {
+	in := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case !in:
+			in = c == '"'
+		case c == '\\':
+			i++
+		case c == '"':
+			in = false
+		case c < 0x20:
+			return fmt.Errorf("jsonx: control character 0x%02x in a string at offset %d", c, i)
+		}
+	}
+	return nil
 }
