@@ -2,10 +2,10 @@ package health
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -311,11 +311,14 @@ func (c *DNSCheck) Run(ctx context.Context) Result {
 	start := time.Now()
 	ctx, cancel := withTimeout(ctx, c.timeout)
 	defer cancel()
-	var idb [2]byte
-	if _, err := rand.Read(idb[:]); err != nil {
-		return failResult(start, "query id: %v", err)
-	}
-	id := binary.BigEndian.Uint16(idb[:])
+	// The query id is one of the things a reply must match (RFC 5452
+	// §9.1). It comes from math/rand/v2 (the runtime's ChaCha8 generator,
+	// seeded by the kernel), not crypto/rand: its only job is to make an
+	// off-path forgery of this check's reply unlikely, and a forged reply
+	// could at most fake one check result; the reply must also arrive on
+	// this connected socket (server address, kernel-chosen source port)
+	// and repeat the question.
+	id := uint16(rand.Uint32())
 	q, err := buildQuery(id, c.name)
 	if err != nil {
 		return failResult(start, "build query: %v", err)

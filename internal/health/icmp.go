@@ -2,10 +2,10 @@ package health
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -124,11 +124,11 @@ func NewPingCheckSocket(host string, timeout time.Duration, socket PingSocket) (
 	if socket < PingAuto || socket > PingRaw {
 		return nil, fmt.Errorf("ping check socket kind %d: unknown", socket)
 	}
-	var id [2]byte
-	if _, err := rand.Read(id[:]); err != nil {
-		return nil, fmt.Errorf("ping check identifier: %w", err)
-	}
-	return &PingCheck{host: host, timeout: timeout, socket: socket, id: binary.BigEndian.Uint16(id[:])}, nil
+	// The identifier only tells this check's replies from other pings'
+	// (with a datagram ping socket Linux puts its port there instead). math/rand/v2, the
+	// runtime's ChaCha8 generator seeded by the kernel, not crypto/rand:
+	// nothing here is secret, and crypto/rand costs ~200 KB on mipsle.
+	return &PingCheck{host: host, timeout: timeout, socket: socket, id: uint16(rand.Uint32())}, nil
 }
 
 // String implements Check.
@@ -158,8 +158,8 @@ func (c *PingCheck) Run(ctx context.Context) Result {
 
 	seq := uint16(c.seq.Add(1))
 	payload := make([]byte, pingPayloadLen)
-	if _, err := rand.Read(payload); err != nil {
-		return failResult(start, "ping payload: %v", err)
+	for i := range payload {
+		payload[i] = byte(rand.Uint32())
 	}
 	req := marshalEcho(echo{Type: icmpEchoRequest, ID: c.id, Seq: seq, Payload: payload})
 	var to net.Addr
