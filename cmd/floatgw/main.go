@@ -19,12 +19,11 @@ var version = "dev"
 
 // Exit codes, documented in `floatgw --help` and the README.
 const (
-	exitOK          = 0  // success; for verify and doctor: passed / nothing found
-	exitFailed      = 1  // the command ran and the answer is "no": verify failed, doctor found problems
-	exitUsage       = 2  // bad command line or arguments
-	exitUnreachable = 3  // the daemon could not be reached (neither ubus nor the control socket)
-	exitError       = 4  // an internal or environment error (permissions, I/O)
-	exitUnavailable = 69 // the command is not built yet (EX_UNAVAILABLE)
+	exitOK          = 0 // success; for verify and doctor: passed / nothing found
+	exitFailed      = 1 // the command ran and the answer is "no": verify failed, doctor found problems
+	exitUsage       = 2 // bad command line or arguments
+	exitUnreachable = 3 // the daemon could not be reached (neither ubus nor the control socket)
+	exitError       = 4 // an internal or environment error (permissions, I/O)
 )
 
 type command struct {
@@ -39,26 +38,6 @@ func register(c command) { commands[c.name] = c }
 
 func init() {
 	register(command{"version", "print the version", runVersion})
-	for _, c := range []struct{ name, summary string }{
-		{"status", "show this node, the peer and who holds the VIP"},
-		{"verify", "run a drift verification: a measured, reversible VIP switch"},
-		{"doctor", "check everything that breaks failover; --fix applies the safe fixes"},
-		{"scan", "listen to VRRP on the LAN and list every router and VRID"},
-		{"apply", "render and apply keepalived, firewall and DHCP settings"},
-		{"switch", "hand the VIP to the peer now (temporary)"},
-		{"maintenance", "persistently demote this node (--enable / --disable)"},
-		{"logs", "recent keepalived and floatgw log lines, known errors marked"},
-		{"daemon", "run the floatgw service (for procd / systemd)"},
-	} {
-		if _, done := commands[c.name]; !done {
-			register(command{c.name, c.summary, notBuilt})
-		}
-	}
-}
-
-func notBuilt(name string, _ []string, _, stderr io.Writer) int {
-	fmt.Fprintf(stderr, "floatgw %s: not built yet in this version\n", name)
-	return exitUnavailable
 }
 
 func runVersion(_ string, args []string, stdout, stderr io.Writer) int {
@@ -106,7 +85,6 @@ Every command takes --json for scripts. Exit codes:
   2   bad command line or arguments
   3   the daemon could not be reached (ubus or control socket)
   4   internal or environment error
-  69  command not built yet
 `)
 }
 

@@ -44,17 +44,3 @@ func TestRun(t *testing.T) {
 		})
 	}
 }
-
-// A command that is not built says so on stderr and exits non-zero, with no output on stdout.
-func TestNotBuiltCommandsSayTheyAreNotBuilt(t *testing.T) {
-	for n, c := range commands {
-		var out, errb bytes.Buffer
-		code := c.run(n, nil, &out, &errb)
-		if code != exitUnavailable {
-			continue
-		}
-		if out.Len() != 0 || !strings.Contains(errb.String(), "not built") {
-			t.Errorf("%s: stdout %q stderr %q", n, out.String(), errb.String())
-		}
-	}
-}
