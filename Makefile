@@ -7,6 +7,10 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 GOFLAGS_BUILD := -trimpath -ldflags '$(LDFLAGS)'
 DIST     := dist
+# OpenWrt (cross) builds only: no inlining in any package (-l) keeps the stripped mipsle binary
+# about 460-590 KB smaller (measured with Go 1.23.12 and 1.26); it costs some speed in hot loops,
+# which floatgw does not have. openwrt-feed/floatgw/Makefile sets the same flag (GO_PKG_GCFLAGS).
+CROSS_GCFLAGS := all=-l
 # OpenWrt targets: name GOARCH GOARM/GOMIPS. Every OpenWrt build uses -tags openwrt (no D-Bus).
 TARGETS  := mipsle:mipsle:softfloat mips:mips:softfloat armv7:arm:7 arm64:arm64: amd64:amd64:
 SIZE_BUDGET_MIPSLE := 4194304
@@ -31,7 +35,7 @@ cross:
 		name=$${t%%:*}; rest=$${t#*:}; arch=$${rest%%:*}; sub=$${rest#*:}; \
 		case $$arch in mips|mipsle) env="GOMIPS=$$sub";; arm) env="GOARM=$$sub";; *) env="";; esac; \
 		echo "cross linux/$$name"; \
-		env CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $$env $(GO) build -tags openwrt $(GOFLAGS_BUILD) \
+		env CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $$env $(GO) build -tags openwrt $(GOFLAGS_BUILD) -gcflags '$(CROSS_GCFLAGS)' \
 			-o $(DIST)/floatgw-linux-$$name ./cmd/floatgw || exit 1; \
 	done
 
