@@ -298,7 +298,7 @@ func sizes(dist string) []Size {
 		if err != nil || !st.Mode().IsRegular() {
 			continue
 		}
-		out = append(out, Size{Arch: strings.TrimPrefix(filepath.Base(f), "floatgw-linux-"), File: f,
+		out = append(out, Size{Arch: strings.TrimPrefix(filepath.Base(f), "floatgw-linux-"), File: filepath.Join("dist", filepath.Base(f)),
 			Bytes: st.Size(), MiB: float64(st.Size()) / (1 << 20)})
 	}
 	return out
