@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -58,8 +60,14 @@ func (a *AuthType) UnmarshalText(b []byte) error {
 	case "ah":
 		*a = AuthAH
 	default:
-		var n uint8
-		if _, err := fmt.Sscanf(s, "unknown(%d)", &n); err != nil {
+		// "unknown(N)", as String writes it. Parsed by hand: fmt's scanner would cost the
+		// router binary ~130 KB for this one line.
+		num, ok := strings.CutPrefix(s, "unknown(")
+		if ok {
+			num, ok = strings.CutSuffix(num, ")")
+		}
+		n, err := strconv.ParseUint(num, 10, 8)
+		if !ok || err != nil {
 			return fmt.Errorf("vrrp: unknown auth type %q", s)
 		}
 		*a = AuthType(n)
