@@ -10,59 +10,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/floatgw/floatgw/internal/api"
 )
 
-var (
-	docBinOnce sync.Once
-	docBinPath string
-	docBinErr  error
-)
-
-// docBin returns the floatgw binary the lab daemons run: $FLOATGW_BIN when it is set and
-// executable, else one built once per test process into $TMPDIR/floatgw-doclab (and exported
-// as FLOATGW_BIN, which scripts/lab reads).
-func docBin(t testing.TB) string {
-	t.Helper()
-	docBinOnce.Do(func() {
-		if p := os.Getenv("FLOATGW_BIN"); p != "" {
-			if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
-				docBinPath = p
-				return
-			}
-		}
-		// One fixed place per machine, replaced atomically, so repeated runs leave nothing.
-		dir := filepath.Join(os.TempDir(), "floatgw-doclab")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			docBinErr = err
-			return
-		}
-		out := filepath.Join(dir, "floatgw")
-		tmp := fmt.Sprintf("%s.%d", out, os.Getpid())
-		cmd := exec.Command("go", "build", "-o", tmp, "./cmd/floatgw")
-		cmd.Dir = RepoRoot(t)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			os.Remove(tmp)
-			docBinErr = fmt.Errorf("go build ./cmd/floatgw: %v\n%s", err, b)
-			return
-		}
-		if err := os.Rename(tmp, out); err != nil {
-			os.Remove(tmp)
-			docBinErr = err
-			return
-		}
-		docBinPath = out
-		docBinErr = os.Setenv("FLOATGW_BIN", out)
-	})
-	if docBinErr != nil {
-		t.Fatal(docBinErr)
-	}
-	return docBinPath
-}
+// docBin is the floatgw binary the lab daemons run: the package's one build (FloatgwBin, into
+// the TestMain directory), or $FLOATGW_BIN.
+func docBin(t testing.TB) string { return FloatgwBin(t, binDir) }
 
 // docUp builds a lab whose routers run floatgw daemons (scripts/lab up --floatgw [args]) and
 // waits until the preferred router, r2, holds the VIP alone.

@@ -1,6 +1,8 @@
 package labtest
 
 import (
+	"github.com/floatgw/floatgw/internal/testenv"
+
 	"bytes"
 	"fmt"
 	"os"
@@ -28,24 +30,8 @@ const (
 	Upstream = "198.51.100.1"
 )
 
-// RepoRoot walks up from the working directory to the directory holding go.mod.
-func RepoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("labtest: go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
+// RepoRoot is the repository root (testenv.RepoRoot).
+func RepoRoot(t testing.TB) string { return testenv.RepoRoot(t) }
 
 // RequireLab skips the test, loudly, when the machine cannot run the lab.
 func RequireLab(t testing.TB, needKeepalived bool) {
