@@ -1,8 +1,6 @@
 package labtest
 
 import (
-	"github.com/floatgw/floatgw/internal/testenv"
-
 	"bytes"
 	"fmt"
 	"os"
@@ -11,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/floatgw/floatgw/internal/testenv"
 )
 
 // Lab is one running instance of scripts/lab, owned by a single test.
