@@ -102,36 +102,53 @@ func getList(pkg *uci.Package, opt string) []string {
 func (d *Daemon) loadAndApply(ctx context.Context, why string) error {
 	d.applyMu.Lock()
 	defer d.applyMu.Unlock()
+	_, err := d.readAndApplyLocked(ctx, why, false)
+	return err
+}
+
+// readAndApplyLocked is the one path from /etc/config/floatgw to the router (start, SIGHUP,
+// the apply method): read and validate; with dryRun report what would change; otherwise adopt
+// the configuration (tasks restarted only when it changed, stopped when floatgw is disabled)
+// and apply it. Nothing is written when validation fails. applyMu must be held.
+func (d *Daemon) readAndApplyLocked(ctx context.Context, why string, dryRun bool) (api.ApplyReply, error) {
 	cfg, err := d.readConfig(ctx)
 	if err != nil {
 		probs := problemsOf(err)
+		reply := api.ApplyReply{Schema: api.Schema, DryRun: dryRun, Changes: []api.Change{}, Problems: probs}
+		if dryRun {
+			return reply, nil
+		}
 		d.mu.Lock()
 		d.cfgProblems = probs
 		running := d.cfg != nil
 		d.mu.Unlock()
 		if running {
-			return fmt.Errorf("%s: configuration rejected, keeping the running one: %s", why, joinProblems(probs))
+			return reply, fmt.Errorf("%s: configuration rejected, keeping the running one: %s", why, joinProblems(probs))
 		}
-		return fmt.Errorf("%s: configuration rejected: %s", why, joinProblems(probs))
+		return reply, fmt.Errorf("%s: configuration rejected: %s", why, joinProblems(probs))
+	}
+	if dryRun {
+		reply, _ := d.applyLocked(ctx, cfg, true)
+		return reply, nil
 	}
 	d.mu.Lock()
 	old := d.cfg
 	d.cfg, d.cfgProblems = cfg, nil
 	d.mu.Unlock()
-	changed := old == nil || !reflect.DeepEqual(*old, *cfg)
 	if !cfg.Enabled {
 		d.log.Noticef("%s: floatgw is disabled in /etc/config/floatgw", why)
 		d.stopGeneration()
-		return nil
+		return api.ApplyReply{Schema: api.Schema, Changes: []api.Change{}, Problems: []api.Problem{}}, nil
 	}
-	if _, err := d.applyLocked(ctx, cfg, false); err != nil {
+	reply, err := d.applyLocked(ctx, cfg, false)
+	if err != nil {
 		d.log.Errorf("%s: apply: %v", why, err)
 	}
-	if changed {
+	if old == nil || !reflect.DeepEqual(*old, *cfg) {
 		d.log.Infof("%s: configuration loaded (VRID %d, VIP %v, priority %d, %s)", why, cfg.VRID, cfg.VIPs, cfg.Priority, cfg.Device)
 		d.startGeneration(cfg)
 	}
-	return nil
+	return reply, nil
 }
 
 // spec maps the validated configuration onto keepalived's terms.

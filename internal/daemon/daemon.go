@@ -65,6 +65,8 @@ type Daemon struct {
 	runOrder    []string
 	activeRun   string
 
+	methods map[string]handler // the answer to each api method, built once
+
 	ctx    context.Context // the Run context, for work started by calls
 	group  *errgroup.Group
 	reload chan struct{}
@@ -79,7 +81,7 @@ type generation struct {
 
 // New returns a daemon with the given paths, logging to log.
 func New(opt Options, log *logx.Logger, version string) *Daemon {
-	return &Daemon{
+	d := &Daemon{
 		opt: opt, log: log, version: version,
 		kaState: api.StateUnknown,
 		demote:  map[string]bool{},
@@ -88,6 +90,8 @@ func New(opt Options, log *logx.Logger, version string) *Daemon {
 		runs:    map[string]*verifyRun{},
 		reload:  make(chan struct{}, 1),
 	}
+	d.methods = d.handlers()
+	return d
 }
 
 // Reload asks the running daemon to read its configuration again (SIGHUP). A bad

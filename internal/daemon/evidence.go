@@ -510,12 +510,12 @@ func (d *Daemon) applyFix(ctx context.Context, id string) error {
 		}
 		d.applyMu.Lock()
 		defer d.applyMu.Unlock()
-		cfg, err := d.readConfig(ctx)
+		reply, err := d.readAndApplyLocked(ctx, "fix "+id, false)
 		if err != nil {
 			return err
 		}
-		if _, err = d.applyLocked(ctx, cfg, false); err != nil {
-			return err
+		if len(reply.Problems) > 0 {
+			return errors.New(joinProblems(reply.Problems))
 		}
 		if id == "keepalived_render" {
 			if ok, out, known := keepalivedConfigTest(ctx, d.opt); known && !ok {

@@ -46,7 +46,7 @@ func (d *Daemon) Call(ctx context.Context, method string, args map[string]any) (
 	if len(probs) > 0 {
 		return nil, &control.Error{Status: control.StatusInvalidArgument, Problems: probs}
 	}
-	h, ok := d.handlers()[method]
+	h, ok := d.methods[method]
 	if !ok {
 		return nil, &control.Error{Status: control.StatusNotSupported, Message: "method " + method + " is not served by this daemon"}
 	}
@@ -75,29 +75,9 @@ func (d *Daemon) callApply(ctx context.Context, args map[string]any) (any, error
 	dry, _ := args["dry_run"].(bool)
 	d.applyMu.Lock()
 	defer d.applyMu.Unlock()
-	cfg, err := d.readConfig(ctx)
+	reply, err := d.readAndApplyLocked(ctx, "apply", dry)
 	if err != nil {
-		probs := problemsOf(err)
-		if !dry {
-			d.mu.Lock()
-			d.cfgProblems = probs
-			d.mu.Unlock()
-		}
-		// Nothing is written when validation fails.
-		return api.ApplyReply{Schema: api.Schema, DryRun: dry, Changes: []api.Change{}, Problems: probs}, nil
-	}
-	reply, err := d.applyLocked(ctx, cfg, dry)
-	if !dry {
-		d.mu.Lock()
-		old := d.cfg
-		d.cfg, d.cfgProblems = cfg, nil
-		d.mu.Unlock()
-		if old == nil || fmt.Sprint(*old) != fmt.Sprint(*cfg) {
-			d.startGeneration(cfg)
-		}
-	}
-	if err != nil {
-		d.log.Errorf("apply: %v", err)
+		d.log.Errorf("%v", err)
 	}
 	return reply, nil
 }
