@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatgw/floatgw/internal/testenv"
 	"github.com/floatgw/floatgw/ubus"
 	"github.com/floatgw/floatgw/ubus/ubustest"
 )
@@ -20,28 +21,10 @@ import (
 // its own (a veth pair, so no host interface is touched) and registers `floatgw` on an
 // in-process ubustest broker; the test calls every method through the broker.
 
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 || exec.Command("ip", "netns", "list").Run() != nil {
-		fmt.Fprintln(os.Stderr, "!!! DAEMON UBUS TEST SKIPPED: needs root and ip netns")
-		t.Skip("DAEMON UBUS TEST SKIPPED: needs root and ip netns")
-	}
-}
-
 func run(t *testing.T, args ...string) {
 	t.Helper()
 	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
 		t.Fatalf("%v: %v\n%s", args, err, out)
-	}
-}
-
-func repoRoot(t *testing.T) string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		dir = filepath.Dir(dir)
 	}
 }
 
@@ -54,11 +37,11 @@ type env struct {
 }
 
 func start(t *testing.T) *env {
-	requireRoot(t)
+	testenv.NeedNetns(t)
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "floatgw")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/floatgw")
-	build.Dir = repoRoot(t)
+	build.Dir = testenv.RepoRoot(t)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
