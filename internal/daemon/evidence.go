@@ -184,11 +184,10 @@ func last(s uci.Section, opt string) string {
 // Doctor gathers evidence concurrently, bounded in time, and runs the diagnosis catalogue.
 // fixID, when set, names the fix the caller is about to apply (only for logging).
 func (d *Daemon) Doctor(ctx context.Context, _ string) (api.DoctorReply, error) {
-	snap, err := d.config()
+	cfg, err := d.config()
 	if err != nil {
 		return api.DoctorReply{}, err
 	}
-	cfg := snap.Config
 	ctx, cancel := context.WithTimeout(ctx, 8*time.Second)
 	defer cancel()
 	ev := doctor.Evidence{

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/floatgw/floatgw/internal/api"
+	"github.com/floatgw/floatgw/internal/config"
 	"github.com/floatgw/floatgw/internal/control"
 	"github.com/floatgw/floatgw/internal/doctor"
 	"github.com/floatgw/floatgw/internal/keepalived"
@@ -58,7 +59,8 @@ func failed(code api.Code, status int, detail string) error {
 	return &control.Error{Status: status, Problems: []api.Problem{{Code: code, Severity: info.Severity, Detail: detail}}, Message: detail}
 }
 
-func (d *Daemon) config() (*configSnapshot, error) {
+// config returns the running configuration (immutable), or why there is none.
+func (d *Daemon) config() (*config.Config, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.cfg == nil {
@@ -68,7 +70,7 @@ func (d *Daemon) config() (*configSnapshot, error) {
 		}
 		return nil, &control.Error{Status: control.StatusNoData, Problems: append([]api.Problem(nil), d.cfgProblems...), Message: detail}
 	}
-	return &configSnapshot{Config: d.cfg}, nil
+	return d.cfg, nil
 }
 
 func (d *Daemon) callApply(ctx context.Context, args map[string]any) (any, error) {
@@ -112,11 +114,10 @@ func (d *Daemon) callSwitch(_ context.Context, args map[string]any) (any, error)
 }
 
 func (d *Daemon) callScan(ctx context.Context, args map[string]any) (any, error) {
-	snap, err := d.config()
+	cfg, err := d.config()
 	if err != nil {
 		return nil, err
 	}
-	cfg := snap.Config
 	secs := int(args["seconds"].(int32))
 	own := d.own(cfg)
 	rep, err := vrrp.Scan(ctx, cfg.Device, time.Duration(secs)*time.Second, &own)

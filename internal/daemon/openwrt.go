@@ -59,11 +59,11 @@ func (d *Daemon) fixFirewall(ctx context.Context) error {
 	if d.opt.Platform != PlatformOpenWrt {
 		return fmt.Errorf("the firewall of a plain Linux box is the user's: allow VRRP in by hand")
 	}
-	snap, err := d.config()
+	cfg, err := d.config()
 	if err != nil {
 		return err
 	}
-	lan := snap.Config.LAN
+	lan := cfg.LAN
 	store := &uci.DirStore{Dir: d.opt.ConfigDir}
 	res, err := writers.Run(store, []writers.Writer{{Package: "firewall", Compute: func(p *uci.Package) ([]writers.Change, error) {
 		return writers.Firewall(p, lan)

@@ -23,9 +23,6 @@ import (
 
 const maxKeptRuns = 10
 
-// configSnapshot is the configuration a call works with.
-type configSnapshot struct{ Config *config.Config }
-
 // verifyRun is one drift verification executed by the daemon: the pure state machine of
 // internal/drift plus the effects it asks for.
 type verifyRun struct {
@@ -48,7 +45,7 @@ func (d *Daemon) callVerify(ctx context.Context, args map[string]any) (any, erro
 	if err != nil {
 		return nil, &control.Error{Status: control.StatusInvalidArgument, Message: err.Error()}
 	}
-	snap, err := d.config()
+	cfg, err := d.config()
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +56,7 @@ func (d *Daemon) callVerify(ctx context.Context, args map[string]any) (any, erro
 		return api.VerifyStartReply{Schema: api.Schema, ID: id, Busy: true}, nil
 	}
 	id := newRunID()
-	plan := d.plan(snap.Config, id, mode)
+	plan := d.plan(cfg, id, mode)
 	st, acts, err := drift.New(plan, time.Now())
 	if err != nil {
 		d.mu.Unlock()
@@ -78,7 +75,7 @@ func (d *Daemon) callVerify(ctx context.Context, args map[string]any) (any, erro
 
 	d.log.Noticef("verify %s: started (%s mode)", id, mode)
 	g.Go(func() error {
-		d.execute(parent, r, st, acts, snap.Config)
+		d.execute(parent, r, st, acts, cfg)
 		return nil
 	})
 	return api.VerifyStartReply{Schema: api.Schema, ID: id}, nil
@@ -234,8 +231,6 @@ func (d *Daemon) act(ctx context.Context, r *verifyRun, a drift.Action, cfg *con
 	}
 	switch a := a.(type) {
 	case drift.Progress:
-		d.mu.Lock()
-		d.mu.Unlock()
 		d.sendEvent("floatgw.verify", map[string]any{"id": r.id, "step": a.Step.Name, "status": a.Step.Status, "at_ms": a.Step.AtMs, "detail": a.Step.Detail})
 	case drift.StartTimer:
 		if t, ok := timers[a.Name]; ok {
