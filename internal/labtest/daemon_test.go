@@ -13,9 +13,6 @@ import (
 	"github.com/floatgw/floatgw/internal/keepalived"
 )
 
-// binDir holds the floatgw binary built for this test process (unless FLOATGW_BIN is set).
-var binDir string
-
 func TestMain(m *testing.M) {
 	d, err := os.MkdirTemp("", "floatgw-labtest-")
 	if err != nil {

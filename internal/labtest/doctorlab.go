@@ -16,6 +16,10 @@ import (
 	"github.com/floatgw/floatgw/internal/api"
 )
 
+// binDir holds the floatgw binary built for this test process (unless FLOATGW_BIN is set); the
+// package's TestMain sets it.
+var binDir string
+
 // docBin is the floatgw binary the lab daemons run: the package's one build (FloatgwBin, into
 // the TestMain directory), or $FLOATGW_BIN.
 func docBin(t testing.TB) string { return FloatgwBin(t, binDir) }

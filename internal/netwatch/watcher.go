@@ -1,12 +1,11 @@
 package netwatch
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -363,11 +362,12 @@ func (w *Watcher) Addrs() []AddrEvent {
 		out = append(out, a)
 	}
 	w.mu.Unlock()
-	slices.SortFunc(out, func(a, b AddrEvent) int {
-		if c := cmp.Compare(a.Index, b.Index); c != 0 {
-			return c
+	// sort.Slice, not slices.SortFunc: each generic instantiation costs ~10 KB on mipsle.
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Index != out[j].Index {
+			return out[i].Index < out[j].Index
 		}
-		return a.Addr.Addr().Compare(b.Addr.Addr())
+		return out[i].Addr.Addr().Less(out[j].Addr.Addr())
 	})
 	return out
 }
@@ -380,6 +380,6 @@ func (w *Watcher) Links() []LinkEvent {
 		out = append(out, l)
 	}
 	w.mu.Unlock()
-	slices.SortFunc(out, func(a, b LinkEvent) int { return cmp.Compare(a.Index, b.Index) })
+	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
 	return out
 }

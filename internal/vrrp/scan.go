@@ -223,10 +223,25 @@ func FreeVRIDs(used map[uint8]bool, start uint8, n int) []int {
 }
 
 func sameSet(a, b []netip.Addr) bool {
-	x, y := slices.Clone(a), slices.Clone(b)
-	slices.SortFunc(x, netip.Addr.Compare)
-	slices.SortFunc(y, netip.Addr.Compare)
-	return slices.Equal(slices.Compact(x), slices.Compact(y))
+	in := func(set []netip.Addr, x netip.Addr) bool {
+		for _, y := range set {
+			if x == y {
+				return true
+			}
+		}
+		return false
+	}
+	for _, x := range a {
+		if !in(b, x) {
+			return false
+		}
+	}
+	for _, x := range b {
+		if !in(a, x) {
+			return false
+		}
+	}
+	return true
 }
 
 func joinAddrs(a []netip.Addr) string {
