@@ -376,8 +376,20 @@ func TestHostileUbusd(t *testing.T) {
 		path := hostileUbusd(t, func(nc net.Conn) {})
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
+		start := time.Now()
 		if _, err := Dial(ctx, path); err == nil {
 			t.Fatal("dial without HELLO succeeded")
+		}
+		if el := time.Since(start); el > 2*time.Second {
+			t.Fatalf("dial without HELLO returned after %v, want about 200 ms (ctx)", el)
+		}
+	})
+	t.Run("canceled context", func(t *testing.T) {
+		path := hostileUbusd(t, func(nc net.Conn) { nc.Write(hello) })
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := Dial(ctx, path); !errors.Is(err, context.Canceled) {
+			t.Fatalf("dial with a canceled context: %v, want context.Canceled", err)
 		}
 	})
 }

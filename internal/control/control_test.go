@@ -164,3 +164,79 @@ func TestRefusesNonSocket(t *testing.T) {
 		t.Error("the file was touched")
 	}
 }
+
+func TestSocketInUseAndStale(t *testing.T) {
+	path := serve(t, func(context.Context, string, map[string]any) (any, error) { return "ok", nil })
+	// A second daemon must not steal a socket someone listens on.
+	s := &Server{Path: path, Dispatch: func(context.Context, string, map[string]any) (any, error) { return nil, nil }}
+	if err := s.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "in use by another daemon") {
+		t.Fatalf("Run over a live socket: %v", err)
+	}
+	if _, err := Call(context.Background(), path, "x", nil); err != nil {
+		t.Fatalf("the first server stopped answering: %v", err)
+	}
+
+	// A socket file left by a dead daemon is replaced.
+	stale := filepath.Join(t.TempDir(), "stale.sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: stale, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.SetUnlinkOnClose(false)
+	ln.Close()
+	if _, err := os.Stat(stale); err != nil {
+		t.Fatalf("stale socket file: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	s2 := &Server{Path: stale, Dispatch: func(context.Context, string, map[string]any) (any, error) { return "fresh", nil }}
+	go func() { done <- s2.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	var got string
+	for i := 0; i < 100; i++ {
+		b, err := Call(context.Background(), stale, "x", nil)
+		if err == nil {
+			got = string(b)
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got != `"fresh"` {
+		t.Fatalf("server over a stale socket answered %q", got)
+	}
+}
+
+func TestCallContext(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	path := serve(t, func(ctx context.Context, m string, _ map[string]any) (any, error) {
+		if m == "slow" {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+		return "ok", nil
+	})
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	var ce *Error
+	if _, err := Call(canceled, path, "fast", nil); !errors.As(err, &ce) || ce.Status != StatusConnFailed {
+		t.Fatalf("call with a canceled context: %v", err)
+	}
+	ctx, cancel2 := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel2()
+	start := time.Now()
+	_, err := Call(ctx, path, "slow", nil)
+	if !errors.As(err, &ce) || ce.Status != StatusTimeout {
+		t.Fatalf("slow call: %v", err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("slow call returned after %v, want about 150 ms", el)
+	}
+}

@@ -323,8 +323,9 @@ func (c *DNSCheck) Run(ctx context.Context) Result {
 	if err != nil {
 		return failResult(start, "build query: %v", err)
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "udp4", c.server.String())
+	// DialUDP, not a net.Dialer: a UDP connect does not wait, and the
+	// generic dialers link net's DNS resolver.
+	conn, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(c.server))
 	if err != nil {
 		return failResult(start, "open udp socket: %v", unwrapOp(err))
 	}

@@ -218,7 +218,9 @@ func (c *PingCheck) listen() (conn net.PacketConn, raw bool, err error) {
 			return conn, false, err
 		}
 	}
-	rc, rerr := net.ListenPacket("ip4:icmp", "0.0.0.0")
+	// ListenIP with the protocol number, not ListenPacket: the generic
+	// call links net's DNS resolver.
+	rc, rerr := net.ListenIP("ip4:1", &net.IPAddr{IP: net.IPv4zero})
 	if rerr != nil {
 		if err != nil {
 			return nil, false, fmt.Errorf("open icmp socket: %v; raw: %w", err, unwrapOp(rerr))
