@@ -128,12 +128,7 @@ func dialTCP(ctx context.Context, host string, port int) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp4", netip.AddrPortFrom(addr, uint16(port)).String())
-	if err != nil {
-		return nil, fmt.Errorf("connect: %w", unwrapOp(err))
-	}
-	return conn, nil
+	return connectTCP4(ctx, netip.AddrPortFrom(addr, uint16(port)))
 }
 
 // unwrapOp drops net.OpError's address prefix, which the check's own
