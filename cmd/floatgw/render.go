@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/floatgw/floatgw/internal/api"
+	"github.com/floatgw/floatgw/internal/columns"
 	"github.com/floatgw/floatgw/internal/jsonx"
 )
 
@@ -39,7 +39,7 @@ func renderStatus(w io.Writer, data jsonx.RawMessage, tty bool) (int, error) {
 	if err := decode(data, &s); err != nil {
 		return exitError, err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := columns.New(w, 2)
 	n := s.Node
 	state := n.State
 	switch state {
@@ -176,7 +176,7 @@ func renderScan(w io.Writer, data jsonx.RawMessage, tty bool) (int, error) {
 	if err := decode(data, &r); err != nil {
 		return exitError, err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := columns.New(w, 2)
 	fmt.Fprintf(tw, "VRID\tSOURCE\tMAC\tPRIO\tINTERVAL\tVER\tAUTH\tADVERTS\tVIPS\tNOTE\n")
 	conflict := false
 	for _, s := range r.Routers {

@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/floatgw/floatgw/internal/api"
+	"github.com/floatgw/floatgw/internal/columns"
 	"github.com/floatgw/floatgw/internal/jsonx"
+	"github.com/spf13/pflag"
 )
 
 func init() {
@@ -99,7 +98,7 @@ func runVerify(name string, argv []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	fmt.Fprintln(stdout)
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	tw := columns.New(stdout, 2)
 	fmt.Fprintf(tw, "TIMING\tMEASURED\tBUDGET\t\n")
 	for _, t := range run.Timings {
 		ok := paint(tty, "green", "ok")

@@ -5,8 +5,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/floatgw/floatgw/internal/columns"
 )
 
 // WriteText prints r for a person at a terminal: per VRID an aligned table
@@ -38,7 +39,7 @@ func (r ScanReport) WriteText(w io.Writer, loc *time.Location) error {
 			b.WriteString(" (floatgw's)")
 		}
 		b.WriteString("\n")
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		tw := columns.New(&b, 2)
 		fmt.Fprintln(tw, "  SOURCE\tMAC\tVERSION\tPRIORITY\tINTERVAL\tMEASURED\tVIPS\tAUTH\tADVERTS\tLAST SEEN\t")
 		for _, s := range v.Sources {
 			note := ""
@@ -58,7 +59,7 @@ func (r ScanReport) WriteText(w io.Writer, loc *time.Location) error {
 	}
 	if len(r.Rejected) > 0 {
 		b.WriteString("\nNot valid VRRP:\n")
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		tw := columns.New(&b, 2)
 		for _, x := range r.Rejected {
 			id := ""
 			if x.VRID != 0 {
@@ -75,7 +76,7 @@ func (r ScanReport) WriteText(w io.Writer, loc *time.Location) error {
 			fmt.Fprintf(&b, "\nNo conflict with floatgw's VRID %d.\n", r.Own.VRID)
 		} else {
 			fmt.Fprintf(&b, "\nConflicts with floatgw's VRID %d:\n", r.Own.VRID)
-			tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+			tw := columns.New(&b, 2)
 			for _, c := range r.Conflicts {
 				fmt.Fprintf(tw, "  %s\t%s\n", c.Code, c.Detail)
 			}
