@@ -3,7 +3,6 @@ package logx
 import (
 	"fmt"
 	"io"
-	"log/syslog"
 	"os"
 	"sync"
 	"time"
@@ -26,7 +25,7 @@ var names = map[Priority]string{Err: "error", Warning: "warning", Notice: "notic
 // Logger writes to syslog or to a writer. It is safe for concurrent use.
 type Logger struct {
 	mu      sync.Mutex
-	sys     *syslog.Writer
+	sys     *sysWriter
 	w       io.Writer
 	debug   bool
 	limit   time.Duration
@@ -40,7 +39,7 @@ type Logger struct {
 func New(stderr bool, w io.Writer, debug bool) *Logger {
 	l := &Logger{w: w, debug: debug, limit: time.Minute, last: map[string]time.Time{}, dropped: map[string]int{}, now: time.Now}
 	if !stderr {
-		if s, err := syslog.New(syslog.LOG_DAEMON|syslog.LOG_INFO, "floatgw"); err == nil {
+		if s, err := dialSyslog("floatgw", facilityDaemon); err == nil {
 			l.sys = s
 		} else {
 			fmt.Fprintf(w, "floatgw: syslog unavailable (%v), logging to stderr\n", err)
@@ -64,23 +63,8 @@ func (l *Logger) Logf(p Priority, format string, args ...any) {
 }
 
 func (l *Logger) write(p Priority, msg string) {
-	if l.sys != nil {
-		var err error
-		switch p {
-		case Err:
-			err = l.sys.Err(msg)
-		case Warning:
-			err = l.sys.Warning(msg)
-		case Notice:
-			err = l.sys.Notice(msg)
-		case Info:
-			err = l.sys.Info(msg)
-		default:
-			err = l.sys.Debug(msg)
-		}
-		if err == nil {
-			return
-		}
+	if l.sys != nil && l.sys.write(p, msg) == nil {
+		return
 	}
 	fmt.Fprintf(l.w, "%s %s: %s\n", l.now().Format("15:04:05.000"), names[p], msg)
 }
