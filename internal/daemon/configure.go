@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"reflect"
 	"time"
 
 	"github.com/floatgw/floatgw/internal/api"
@@ -144,7 +143,7 @@ func (d *Daemon) readAndApplyLocked(ctx context.Context, why string, dryRun bool
 	if err != nil {
 		d.log.Errorf("%s: apply: %v", why, err)
 	}
-	if old == nil || !reflect.DeepEqual(*old, *cfg) {
+	if old == nil || !old.Equal(cfg) {
 		d.log.Infof("%s: configuration loaded (VRID %d, VIP %v, priority %d, %s)", why, cfg.VRID, cfg.VIPs, cfg.Priority, cfg.Device)
 		d.startGeneration(cfg)
 	}
