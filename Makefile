@@ -11,6 +11,10 @@ DIST     := dist
 # about 460-590 KB smaller (measured with Go 1.23.12 and 1.26); it costs some speed in hot loops,
 # which floatgw does not have. openwrt-feed/floatgw/Makefile sets the same flag (GO_PKG_GCFLAGS).
 CROSS_GCFLAGS := all=-l
+# Cross builds use the Go of the OpenWrt 24.10 SDK (the last release that installs .ipk files, which
+# is what `make ipk` makes), fetched once by the go command through the module proxy. OpenWrt 25.12
+# builds the package as .apk in its own SDK with Go 1.26: `make size` prints that figure as well.
+CROSS_GOTOOLCHAIN ?= go1.23.12
 # OpenWrt targets: name GOARCH GOARM/GOMIPS. Every OpenWrt build uses -tags openwrt (no D-Bus).
 TARGETS  := mipsle:mipsle:softfloat mips:mips:softfloat armv7:arm:7 arm64:arm64: amd64:amd64:
 SIZE_BUDGET_MIPSLE := 4194304
@@ -35,7 +39,7 @@ cross:
 		name=$${t%%:*}; rest=$${t#*:}; arch=$${rest%%:*}; sub=$${rest#*:}; \
 		case $$arch in mips|mipsle) env="GOMIPS=$$sub";; arm) env="GOARM=$$sub";; *) env="";; esac; \
 		echo "cross linux/$$name"; \
-		env CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $$env $(GO) build -tags openwrt $(GOFLAGS_BUILD) -gcflags '$(CROSS_GCFLAGS)' \
+		env GOTOOLCHAIN=$(CROSS_GOTOOLCHAIN) CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $$env $(GO) build -tags openwrt $(GOFLAGS_BUILD) -gcflags '$(CROSS_GCFLAGS)' \
 			-o $(DIST)/floatgw-linux-$$name ./cmd/floatgw || exit 1; \
 	done
 
@@ -69,7 +73,10 @@ ipk: cross
 	$(GO) run ./scripts/ipk -pkg luci-app-floatgw -out $(DIST)
 
 size: ipk
-	@scripts/size $(DIST) $(SIZE_BUDGET_MIPSLE)
+	@mkdir -p $(DIST)/go-local
+	@env GOTOOLCHAIN=local CGO_ENABLED=0 GOOS=linux GOARCH=mipsle GOMIPS=softfloat $(GO) build -tags openwrt $(GOFLAGS_BUILD) \
+		-gcflags '$(CROSS_GCFLAGS)' -o $(DIST)/go-local/floatgw-linux-mipsle ./cmd/floatgw
+	@scripts/size $(DIST) $(SIZE_BUDGET_MIPSLE) $(DIST)/go-local/floatgw-linux-mipsle
 
 demo: deps build
 	scripts/demo
