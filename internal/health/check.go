@@ -65,19 +65,18 @@ func withTimeout(ctx context.Context, d time.Duration) (context.Context, context
 }
 
 // resolve4 turns an IPv4 literal or a host name into one IPv4 address
-// with the pure-Go resolver (no process, no cgo).
+// with the package's own stub resolver (resolve.go: hosts file, then
+// UDP to the resolv.conf nameservers; no process, no cgo, no net
+// resolver).
 func resolve4(ctx context.Context, host string) (netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return a, nil
 	}
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", host)
+	addrs, err := systemResolver.lookup4(ctx, host)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("resolve %s: %w", host, err)
 	}
-	if len(addrs) == 0 {
-		return netip.Addr{}, fmt.Errorf("resolve %s: no IPv4 address", host)
-	}
-	return addrs[0].Unmap(), nil
+	return addrs[0], nil
 }
 
 // TCPCheck connects to a TCP port and closes the connection at once.

@@ -125,6 +125,27 @@ func rrA(a string) []byte {
 	return append([]byte{0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4}, ip[:]...)
 }
 
+// wireName is name in uncompressed wire form.
+func wireName(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := encodeName(nil, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// rrNamed is an answer record of class IN with an uncompressed owner.
+func rrNamed(t *testing.T, owner string, typ uint16, data []byte) []byte {
+	t.Helper()
+	b := wireName(t, owner)
+	b = binary.BigEndian.AppendUint16(b, typ)
+	b = binary.BigEndian.AppendUint16(b, dnsClassIN)
+	b = binary.BigEndian.AppendUint32(b, 60)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(data)))
+	return append(b, data...)
+}
+
 func TestParseReply(t *testing.T) {
 	cname := []byte{0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 4, 1, 'x', 0xc0, 12}
 	tests := []struct {
@@ -136,13 +157,35 @@ func TestParseReply(t *testing.T) {
 		{
 			name: "one A",
 			msg:  reply(t, 7, "gw.lab", 0, rrA("192.0.2.1")),
-			want: dnsReply{ID: 7, Answers: 1, A: []netip.Addr{netip.MustParseAddr("192.0.2.1")}},
+			want: dnsReply{ID: 7, Answers: 1, A: []netip.Addr{netip.MustParseAddr("192.0.2.1")},
+				Records: []dnsRecord{{Name: "gw.lab", Type: dnsTypeA, A: netip.MustParseAddr("192.0.2.1")}}},
 		},
 		{
 			name: "cname then two A, question case differs",
 			msg:  reply(t, 7, "GW.lab", 0, cname, rrA("192.0.2.1"), rrA("192.0.2.2")),
-			want: dnsReply{ID: 7, Answers: 3, A: []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")}},
+			want: dnsReply{ID: 7, Answers: 3, A: []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")},
+				Records: []dnsRecord{
+					{Name: "gw.lab", Type: dnsTypeCNAME, Target: "x.gw.lab"},
+					{Name: "gw.lab", Type: dnsTypeA, A: netip.MustParseAddr("192.0.2.1")},
+					{Name: "gw.lab", Type: dnsTypeA, A: netip.MustParseAddr("192.0.2.2")},
+				}},
 		},
+		{
+			name: "cname chain with uncompressed names, other types skipped",
+			msg: reply(t, 7, "gw.lab", 0,
+				rrNamed(t, "gw.lab", dnsTypeCNAME, wireName(t, "Edge.CDN.example")),
+				rrNamed(t, "edge.cdn.example", 28, make([]byte, 16)), // AAAA
+				rrNamed(t, "edge.cdn.example", dnsTypeA, []byte{198, 51, 100, 7})),
+			want: dnsReply{ID: 7, Answers: 3, A: []netip.Addr{netip.MustParseAddr("198.51.100.7")},
+				Records: []dnsRecord{
+					{Name: "gw.lab", Type: dnsTypeCNAME, Target: "edge.cdn.example"},
+					{Name: "edge.cdn.example", Type: dnsTypeA, A: netip.MustParseAddr("198.51.100.7")},
+				}},
+		},
+		{name: "cname data longer than its name", msg: reply(t, 7, "gw.lab", 0, rrNamed(t, "gw.lab", dnsTypeCNAME, append(wireName(t, "x"), 0))), wantErr: "CNAME data of 4 bytes holds a name of 3"},
+		{name: "cname name past the message", msg: reply(t, 7, "gw.lab", 0, rrNamed(t, "gw.lab", dnsTypeCNAME, []byte{5, 'a'})), wantErr: "CNAME target: label runs past the message"},
+		{name: "cname name past its data", msg: reply(t, 7, "gw.lab", 0, rrNamed(t, "gw.lab", dnsTypeCNAME, []byte{1, 'x'}), rrA("192.0.2.1")), wantErr: "CNAME data of 2 bytes holds a name of 4"},
+		{name: "cname target bad", msg: reply(t, 7, "gw.lab", 0, rrNamed(t, "gw.lab", dnsTypeCNAME, []byte{0x40, 0})), wantErr: "CNAME target: unsupported label type"},
 		{
 			name: "nxdomain",
 			msg:  reply(t, 7, "gw.lab", RcodeNXDomain),

@@ -17,6 +17,7 @@ import (
 const (
 	dnsHeaderLen  = 12
 	dnsTypeA      = 1
+	dnsTypeCNAME  = 5
 	dnsClassIN    = 1
 	dnsFlagQR     = 1 << 15
 	dnsFlagTC     = 1 << 9
@@ -41,6 +42,47 @@ type dnsReply struct {
 	Truncated bool
 	Answers   int          // ANCOUNT as sent
 	A         []netip.Addr // A records of class IN among the answers
+	Records   []dnsRecord  // the A and CNAME records of class IN among the answers, in order
+}
+
+// dnsRecord is one A or CNAME answer record.
+type dnsRecord struct {
+	Name   string     // owner, lower case without the trailing dot
+	Type   uint16     // dnsTypeA or dnsTypeCNAME
+	A      netip.Addr // for A
+	Target string     // for CNAME, lower case without the trailing dot
+}
+
+// dnsMaxCNAME bounds the CNAME records followed from the question name.
+const dnsMaxCNAME = 8
+
+// chase follows the CNAME chain from name through the answer records
+// (a recursive resolver sends the whole chain, RFC 1034 §3.6.2) and
+// returns the A records of the name it ends at, and that name. No A
+// records and no error means the chain ends without an address.
+func (r dnsReply) chase(name string) ([]netip.Addr, string, error) {
+	cur := strings.ToLower(strings.TrimSuffix(name, "."))
+	for hops := 0; ; hops++ {
+		var addrs []netip.Addr
+		next := ""
+		for _, rr := range r.Records {
+			if rr.Name != cur {
+				continue
+			}
+			if rr.Type == dnsTypeA {
+				addrs = append(addrs, rr.A)
+			} else if next == "" {
+				next = rr.Target
+			}
+		}
+		if len(addrs) > 0 || next == "" {
+			return addrs, cur, nil
+		}
+		if hops == dnsMaxCNAME {
+			return nil, cur, fmt.Errorf("CNAME chain longer than %d records (a loop?)", dnsMaxCNAME)
+		}
+		cur = next
+	}
 }
 
 // encodeName appends the wire form of name (RFC 1035 §3.1) to b. "."
@@ -179,7 +221,7 @@ func parseReply(msg []byte, id uint16, name string) (dnsReply, error) {
 		return r, nil // answers may be cut anywhere
 	}
 	for i := 0; i < r.Answers; i++ {
-		_, next, err := readName(msg, off)
+		owner, next, err := readName(msg, off)
 		if err != nil {
 			return r, fmt.Errorf("answer %d: %w", i, err)
 		}
@@ -194,11 +236,23 @@ func parseReply(msg []byte, id uint16, name string) (dnsReply, error) {
 		if off+rdlen > len(msg) {
 			return r, fmt.Errorf("answer %d data runs past the message", i)
 		}
-		if typ == dnsTypeA && class == dnsClassIN {
+		switch {
+		case typ == dnsTypeA && class == dnsClassIN:
 			if rdlen != 4 {
 				return r, fmt.Errorf("answer %d: A record of %d bytes", i, rdlen)
 			}
-			r.A = append(r.A, netip.AddrFrom4([4]byte(msg[off:off+4])))
+			a := netip.AddrFrom4([4]byte(msg[off : off+4]))
+			r.A = append(r.A, a)
+			r.Records = append(r.Records, dnsRecord{Name: owner, Type: dnsTypeA, A: a})
+		case typ == dnsTypeCNAME && class == dnsClassIN:
+			target, end, err := readName(msg, off)
+			if err != nil {
+				return r, fmt.Errorf("answer %d: CNAME target: %w", i, err)
+			}
+			if end != off+rdlen {
+				return r, fmt.Errorf("answer %d: CNAME data of %d bytes holds a name of %d", i, rdlen, end-off)
+			}
+			r.Records = append(r.Records, dnsRecord{Name: owner, Type: dnsTypeCNAME, Target: target})
 		}
 		off += rdlen
 	}

@@ -10,6 +10,18 @@
 //     GET expecting 2xx or one given status). Every check runs inside
 //     the daemon: no process is ever forked per check, and no socket is
 //     kept between runs.
+//   - Names: a ping, tcp or http target may be a host name. It is
+//     resolved at each run by the package's own IPv4 stub resolver: the
+//     hosts file, then an A query over UDP to the resolv.conf
+//     nameservers (/etc/resolv.conf, else OpenWrt's
+//     /tmp/resolv.conf.d/resolv.conf.auto), following the CNAME chain
+//     in the reply. It reuses the dns check's codec. net's resolver is
+//     not linked: it and the generic net.Dial/Listen that use it cost
+//     about 150 KB on mipsle, so sockets are opened with the
+//     address-typed calls (DialUDP, ListenIP) and tcp connects through
+//     a non-blocking socket and the runtime poller. There is no search
+//     list, no TCP fallback (a truncated reply is an error saying so),
+//     no cache and no IPv6.
 //   - Rounds: a Monitor runs all checks of a round concurrently, each
 //     bounded by its own timeout, every Interval.
 //   - Decision: a pure Evaluator (k-of-n per round, Fall failed rounds
