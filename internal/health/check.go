@@ -72,7 +72,7 @@ func resolve4(ctx context.Context, host string) (netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return a, nil
 	}
-	addrs, err := systemResolver.lookup4(ctx, host)
+	addrs, err := stubSystem.lookup4(ctx, host)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("resolve %s: %w", host, err)
 	}

@@ -49,7 +49,7 @@ type resolver struct {
 	port      uint16 // 53; tests point it at their own server
 }
 
-var systemResolver = &resolver{
+var stubSystem = &resolver{
 	hostsPath: "/etc/hosts",
 	confPaths: []string{"/etc/resolv.conf", "/tmp/resolv.conf.d/resolv.conf.auto"},
 	port:      53,

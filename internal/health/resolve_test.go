@@ -404,9 +404,9 @@ func TestCheckByName(t *testing.T) {
 		}
 		return [][]byte{reply(t, id, name, RcodeNXDomain)}
 	})
-	old := systemResolver
-	systemResolver = testResolver(t, "", "nameserver 127.0.0.1\n", srv.port())
-	defer func() { systemResolver = old }()
+	old := stubSystem
+	stubSystem = testResolver(t, "", "nameserver 127.0.0.1\n", srv.port())
+	defer func() { stubSystem = old }()
 	port := ln.Addr().(*net.TCPAddr).Port
 	for host, ok := range map[string]bool{"svc.lab": true, "nx.lab": false} {
 		c, err := NewTCPCheck(host, port, time.Second)
