@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"github.com/floatgw/floatgw/internal/doctor"
 	"github.com/floatgw/floatgw/internal/drift"
 	"github.com/floatgw/floatgw/internal/keepalived"
+	"github.com/floatgw/floatgw/internal/proc"
 	"github.com/floatgw/floatgw/internal/vrrp"
 	"github.com/floatgw/floatgw/uci"
 )
@@ -112,11 +112,12 @@ func (d *Daemon) firewallEvidence(ctx context.Context, cfg *config.Config) fwEvi
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "nft", "list", "ruleset").Output()
-	if err != nil {
+	// A ruleset cut at the limit could hide a drop rule: unknown, not "accepts".
+	out, err := proc.Run(ctx, proc.Cmd{Argv: []string{"nft", "list", "ruleset"}, MaxStdout: 4 << 20, MaxStderr: -1})
+	if err != nil || out.Truncated {
 		return fwEvidence{}
 	}
-	return nftEvidence(string(out))
+	return nftEvidence(string(out.Stdout))
 }
 
 // nftEvidence reads `nft list ruleset`: a rule that drops or rejects VRRP in a chain with an
@@ -401,18 +402,16 @@ func keepalivedConfigTest(ctx context.Context, o Options) (ok bool, out string, 
 	if o.KeepalivedMain != "" {
 		path = o.KeepalivedMain
 	}
-	if _, err := exec.LookPath("keepalived"); err != nil {
+	if _, err := proc.LookPath("keepalived"); err != nil {
 		return false, "", false
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "keepalived", "-t", "-f", path)
-	cmd.WaitDelay = time.Second
-	b, err := cmd.CombinedOutput()
+	res, err := proc.Run(ctx, proc.Cmd{Argv: []string{"keepalived", "-t", "-f", path}, Combined: true})
 	if ctx.Err() != nil {
 		return false, "keepalived -t did not finish within 5 s (a track_file or script that does not exist?)", true
 	}
-	return err == nil, string(b), true
+	return err == nil, string(res.Stdout), true
 }
 
 // strictMode reports vrrp_strict or no_accept in the keepalived files in use.

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"time"
 
 	"github.com/floatgw/floatgw/internal/api"
 	"github.com/floatgw/floatgw/internal/config"
+	"github.com/floatgw/floatgw/internal/proc"
 	"github.com/floatgw/floatgw/internal/writers"
 	"github.com/floatgw/floatgw/uci"
 )
@@ -99,12 +99,9 @@ func runService(ctx context.Context, script, verb string) error {
 func runArgv(ctx context.Context, argv ...string) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.WaitDelay = time.Second
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s %v: %w: %s", argv[0], argv[1:], err, bytes.TrimSpace(out.Bytes()))
+	out, err := proc.Run(ctx, proc.Cmd{Argv: argv, Combined: true})
+	if err != nil {
+		return fmt.Errorf("%s %v: %w: %s", argv[0], argv[1:], err, bytes.TrimSpace(out.Stdout))
 	}
 	return nil
 }

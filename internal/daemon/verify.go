@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
-	"os/exec"
 	"strconv"
 	"syscall"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/floatgw/floatgw/internal/control"
 	"github.com/floatgw/floatgw/internal/doctor"
 	"github.com/floatgw/floatgw/internal/drift"
+	"github.com/floatgw/floatgw/internal/proc"
 )
 
 const maxKeptRuns = 10
@@ -319,9 +319,9 @@ func removeVIPs(ctx context.Context, cfg *config.Config, vips []netip.Addr) erro
 				prefix = p
 			}
 		}
-		cmd := exec.CommandContext(ctx, "ip", "-4", "addr", "del", prefix.String(), "dev", cfg.Device)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("remove VIP %s: %v: %s", prefix, err, out)
+		argv := []string{"ip", "-4", "addr", "del", prefix.String(), "dev", cfg.Device}
+		if out, err := proc.Run(ctx, proc.Cmd{Argv: argv, Combined: true}); err != nil {
+			return fmt.Errorf("remove VIP %s: %v: %s", prefix, err, out.Stdout)
 		}
 	}
 	return nil

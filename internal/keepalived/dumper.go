@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/floatgw/floatgw/internal/proc"
 	"golang.org/x/sys/unix"
 )
 
@@ -109,10 +109,11 @@ func (d *Dumper) signal(ctx context.Context) (syscall.Signal, error) {
 	if bin == "" {
 		bin = "keepalived"
 	}
-	out, err := exec.CommandContext(ctx, bin, "--signum=JSON").Output()
+	res, err := proc.Run(ctx, proc.Cmd{Argv: []string{bin, "--signum=JSON"}, MaxStdout: 64, MaxStderr: -1})
 	if err != nil {
 		return 0, fmt.Errorf("ask %s --signum=JSON: %w", bin, err)
 	}
+	out := res.Stdout
 	n, err := strconv.Atoi(strings.TrimSpace(string(out)))
 	if err != nil || n < 1 || n > 64 {
 		return 0, fmt.Errorf("ask %s --signum=JSON: unexpected answer %q", bin, bytes.TrimSpace(out))

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
-	"time"
+
+	"github.com/floatgw/floatgw/internal/proc"
 )
 
 // Severity ranks a known log line. keepalived logs everything at
@@ -221,11 +221,11 @@ const maxLogBytes = 4 << 20
 // DetectLogSource picks logread when present (OpenWrt), else the journal
 // when journald runs, else the first existing syslog file.
 func DetectLogSource() LogSource {
-	if _, err := exec.LookPath("logread"); err == nil {
+	if _, err := proc.LookPath("logread"); err == nil {
 		return LogSource{Kind: LogFromLogread}
 	}
 	if _, err := os.Stat("/run/systemd/journal/socket"); err == nil {
-		if _, err := exec.LookPath("journalctl"); err == nil {
+		if _, err := proc.LookPath("journalctl"); err == nil {
 			return LogSource{Kind: LogFromJournal}
 		}
 	}
@@ -265,15 +265,11 @@ func (s LogSource) Read(ctx context.Context) ([]LogLine, error) {
 	switch s.Kind {
 	case LogFromLogread, LogFromJournal:
 		argv := s.Argv()
-		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-		cmd.WaitDelay = time.Second
-		var out, stderr bytes.Buffer
-		cmd.Stdout = &limitedBuffer{b: &out, max: maxLogBytes}
-		cmd.Stderr = &limitedBuffer{b: &stderr, max: 4096}
-		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("read keepalived log with %s: %w: %s", argv[0], err, bytes.TrimSpace(stderr.Bytes()))
+		out, err := proc.Run(ctx, proc.Cmd{Argv: argv, MaxStdout: maxLogBytes, MaxStderr: 4096})
+		if err != nil {
+			return nil, fmt.Errorf("read keepalived log with %s: %w: %s", argv[0], err, bytes.TrimSpace(out.Stderr))
 		}
-		r = &out
+		r = bytes.NewReader(out.Stdout)
 	case LogFromFile:
 		f, err := os.Open(s.Path)
 		if err != nil {
@@ -317,21 +313,4 @@ func tailKeepalived(r io.Reader, n int, filter bool) ([]LogLine, error) {
 		out[i] = ParseLogLine(l)
 	}
 	return out, nil
-}
-
-// limitedBuffer stops growing at max bytes (the rest is discarded).
-type limitedBuffer struct {
-	b   *bytes.Buffer
-	max int
-}
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := l.max - l.b.Len(); room > 0 {
-		if len(p) > room {
-			l.b.Write(p[:room])
-		} else {
-			l.b.Write(p)
-		}
-	}
-	return len(p), nil
 }

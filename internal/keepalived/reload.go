@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
-	"syscall"
 	"time"
 
+	"github.com/floatgw/floatgw/internal/proc"
 	"golang.org/x/sys/unix"
 )
 
@@ -37,17 +36,11 @@ func runBounded(ctx context.Context, timeout time.Duration, argv ...string) erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	// On timeout, kill the script's whole process group and stop waiting
-	// for pipes its children may still hold.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return unix.Kill(-cmd.Process.Pid, unix.SIGKILL) }
-	cmd.WaitDelay = time.Second
-	var out bytes.Buffer
-	cmd.Stdout = &limitedBuffer{b: &out, max: 4096}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("reload keepalived: %s %s: %w: %s", argv[0], argv[1], err, bytes.TrimSpace(out.Bytes()))
+	// for pipes its children may still hold (proc's wait delay, 1 s).
+	out, err := proc.Run(ctx, proc.Cmd{Argv: argv, Combined: true, MaxStdout: 4096, ProcessGroup: true})
+	if err != nil {
+		return fmt.Errorf("reload keepalived: %s %s: %w: %s", argv[0], argv[1], err, bytes.TrimSpace(out.Stdout))
 	}
 	return nil
 }
