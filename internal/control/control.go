@@ -282,6 +282,10 @@ func Call(ctx context.Context, path, method string, args map[string]any) (jsonx.
 		if ctx.Err() != nil {
 			return nil, &Error{Status: StatusTimeout, Message: method + ": " + ctx.Err().Error()}
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The socket's deadline is ctx's; its timer may fire first.
+			return nil, &Error{Status: StatusTimeout, Message: method + ": " + context.DeadlineExceeded.Error()}
+		}
 		return nil, &Error{Status: StatusConnFailed, Message: "read reply: " + err.Error()}
 	}
 	var resp Response
