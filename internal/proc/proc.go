@@ -59,7 +59,9 @@ type Output struct {
 }
 
 // ExitError reports a program that ran and did not exit with status 0.
-// Its message is the os/exec one: "exit status 3", "signal: killed".
+// Its message is the os/exec one: "exit status 3", "signal: killed";
+// ExitCode is -1 after a signal. It is not modified after Run returns, so
+// concurrent reads are safe.
 type ExitError struct {
 	*os.ProcessState
 }

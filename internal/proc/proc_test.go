@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -325,5 +327,42 @@ func TestRunNoLeaks(t *testing.T) {
 				t.Errorf("goroutines %d before, %d after", gs, got)
 			}
 		})
+	}
+}
+
+// The point of this package: the OpenWrt binary links no os/exec. (go list
+// answers from the source, so this guards every future import, not only
+// the callers converted today.)
+func TestOpenWrtBinaryHasNoOSExec(t *testing.T) {
+	goBin, err := LookPath("go")
+	if err != nil {
+		t.Skipf("SKIP: no go toolchain in PATH to list the binary's packages: %v", err)
+	}
+	root, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(root)
+		if parent == root {
+			t.Fatal("no go.mod above the package directory")
+		}
+		root = parent
+	}
+	cmd := exec.Command(goBin, "list", "-deps", "-tags", "openwrt", "./cmd/floatgw")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/floatgw/floatgw/internal/proc") {
+		t.Fatalf("go list output not understood (no internal/proc among %d packages)", len(deps))
+	}
+	if slices.Contains(deps, "os/exec") {
+		t.Error("cmd/floatgw built with -tags openwrt links os/exec; run programs with internal/proc")
 	}
 }
