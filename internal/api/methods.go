@@ -241,7 +241,7 @@ func (m Method) Check(args map[string]any) (map[string]any, []Problem) {
 	for k := range args {
 		names = append(names, k)
 	}
-	sort.Strings(names)
+	sort.Slice(names, func(i, j int) bool { return names[i] < names[j] })
 	for _, k := range names {
 		if k == SessionArg {
 			continue

@@ -381,7 +381,7 @@ func distinct(s []string) []string {
 			out = append(out, x)
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
 

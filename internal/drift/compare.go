@@ -274,7 +274,7 @@ func comparePrecheck(ps *problems, in Intent, f Facts) {
 		foreign = append(foreign, advertText(a, f.At))
 	}
 	if len(foreign) > 0 {
-		sort.Strings(foreign)
+		sort.Slice(foreign, func(i, j int) bool { return foreign[i] < foreign[j] })
 		ps.add(api.VRIDConflict, api.SeverityError, "vrid", "only this node and its peer", fmt.Sprint(len(foreign), " other sender(s)"),
 			fmt.Sprintf("another VRRP router uses VRID %d on this LAN", p.VRID), fixVRID, foreign...)
 	}
