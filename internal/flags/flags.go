@@ -28,6 +28,7 @@ type flag struct {
 	short   byte // 0 when the flag has no shorthand
 	help    string
 	kind    kind
+	def     string // the default as usage shows it; "" for the type's zero
 	changed bool
 	b       *bool
 	s       *string
@@ -69,6 +70,7 @@ func (s *Set) add(f *flag, short string) {
 		}
 		f.short = c
 	}
+	f.def = f.valueText()
 	s.flags = append(s.flags, f)
 }
 
@@ -273,12 +275,13 @@ func (f *flag) spelling() string {
 	return "--" + f.name
 }
 
-// typeName and defaultText are what PrintDefaults shows after the name and the help.
+// typeName is what PrintDefaults shows after the flag's name.
 func (f *flag) typeName() string {
 	return [...]string{kindBool: "", kindString: "string", kindInt32: "int32", kindDuration: "duration"}[f.kind]
 }
 
-func (f *flag) defaultText() string {
+// valueText is f's current value as usage shows it, or "" when it is the type's zero.
+func (f *flag) valueText() string {
 	switch f.kind {
 	case kindBool:
 		if *f.b {
@@ -301,8 +304,8 @@ func (f *flag) defaultText() string {
 }
 
 // PrintDefaults writes one line per flag, in definition order, to w: the flag's spelling and
-// type in an aligned column, its help, and its current value as "(default ...)" unless that
-// value is the type's zero. Called before Parse, it shows the defaults.
+// type in an aligned column, its help, and the value it was defined with as "(default ...)"
+// unless that is the type's zero. What Parse has set does not change it.
 func (s *Set) PrintDefaults(w io.Writer) error {
 	lines := make([]string, len(s.flags))
 	width := 0
@@ -322,8 +325,8 @@ func (s *Set) PrintDefaults(w io.Writer) error {
 		b.WriteString(lines[i])
 		b.WriteString(strings.Repeat(" ", width-len(lines[i])+3))
 		b.WriteString(f.help)
-		if d := f.defaultText(); d != "" {
-			b.WriteString(" (default " + d + ")")
+		if f.def != "" {
+			b.WriteString(" (default " + f.def + ")")
 		}
 		b.WriteByte('\n')
 	}

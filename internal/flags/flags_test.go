@@ -278,6 +278,24 @@ func TestPrintDefaults(t *testing.T) {
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("PrintDefaults (-want +got):\n%s", diff)
 	}
+	// Parsed values do not change the defaults shown.
+	var after strings.Builder
+	if err := s.Parse([]string{"-S", "--mode=hard", "--seconds=0", "--timeout=1s"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PrintDefaults(&after); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, after.String()); diff != "" {
+		t.Errorf("PrintDefaults after Parse (-want +got):\n%s", diff)
+	}
+	// A true bool default is shown.
+	var tr strings.Builder
+	t2 := New("t")
+	t2.Bool("on", true, "on by default")
+	if err := t2.PrintDefaults(&tr); err != nil || tr.String() != "      --on   on by default (default true)\n" {
+		t.Errorf("PrintDefaults = %q, %v", tr.String(), err)
+	}
 	var empty strings.Builder
 	if err := New("none").PrintDefaults(&empty); err != nil || empty.Len() != 0 {
 		t.Errorf("PrintDefaults of an empty set = %q, %v", empty.String(), err)
