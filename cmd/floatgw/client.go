@@ -9,10 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/floatgw/floatgw/internal/api"
 	"github.com/floatgw/floatgw/internal/control"
+	"github.com/floatgw/floatgw/internal/flags"
 	"github.com/floatgw/floatgw/internal/jsonx"
 )
 
@@ -24,6 +23,7 @@ type clientCmd struct {
 	method string
 	// positional turns positional words into arguments (maintenance on|off).
 	positional func(args []string, out map[string]any) error
+	operands   string // the positional words, for --help
 	render     func(w io.Writer, data jsonx.RawMessage, tty bool) (int, error)
 }
 
@@ -33,14 +33,14 @@ var clientCmds = map[string]clientCmd{
 	"scan":        {method: "scan", render: renderScan},
 	"apply":       {method: "apply", render: renderApply},
 	"switch":      {method: "switch", render: renderSwitch},
-	"maintenance": {method: "maintenance", positional: maintenanceWords, render: renderMaintenance},
+	"maintenance": {method: "maintenance", positional: maintenanceWords, operands: "[on|off]", render: renderMaintenance},
 	"logs":        {method: "logs", render: renderLogs},
 }
 
 func init() {
 	for name := range clientCmds {
 		m, _ := api.Lookup(clientCmds[name].method)
-		register(command{name: name, summary: m.Help, run: runClient})
+		register(command{name: name, summary: m.Help, run: runClient, operands: clientCmds[name].operands})
 	}
 }
 
@@ -58,21 +58,26 @@ func call(ctx context.Context, method string, args map[string]any) (jsonx.RawMes
 	return callDaemon(ctx, method, args)
 }
 
-// methodFlags adds one flag per method argument, named like the argument with - for _.
-func methodFlags(fs *pflag.FlagSet, m api.Method) map[string]func() (any, bool) {
+// methodFlags adds one flag per method argument, named like the argument with - for _. Only
+// flags given on the command line are sent; the argument's default (which the daemon applies)
+// is the flag's default so that --help shows it.
+func methodFlags(fs *flags.Set, m api.Method) map[string]func() (any, bool) {
 	get := map[string]func() (any, bool){}
 	for _, a := range m.Args {
 		a := a
 		name := strings.ReplaceAll(a.Name, "_", "-")
 		switch a.Type {
 		case api.TypeBool:
-			v := fs.Bool(name, false, a.Help)
+			d, _ := a.Default.(bool)
+			v := fs.Bool(name, d, a.Help)
 			get[a.Name] = func() (any, bool) { return *v, fs.Changed(name) }
 		case api.TypeInt32:
-			v := fs.Int32(name, 0, a.Help)
+			d, _ := a.Default.(int32)
+			v := fs.Int32(name, d, a.Help)
 			get[a.Name] = func() (any, bool) { return *v, fs.Changed(name) }
 		case api.TypeString:
-			v := fs.String(name, "", a.Help)
+			d, _ := a.Default.(string)
+			v := fs.String(name, d, a.Help)
 			get[a.Name] = func() (any, bool) { return *v, fs.Changed(name) }
 		}
 	}
@@ -82,8 +87,7 @@ func methodFlags(fs *pflag.FlagSet, m api.Method) map[string]func() (any, bool) 
 func runClient(name string, argv []string, stdout, stderr io.Writer) int {
 	cc := clientCmds[name]
 	m, _ := api.Lookup(cc.method)
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := flags.New(name)
 	jsonOut := fs.Bool("json", false, "print the daemon's reply as JSON")
 	timeout := fs.Duration("timeout", 90*time.Second, "give up after this long")
 	get := methodFlags(fs, m)
@@ -93,8 +97,8 @@ func runClient(name string, argv []string, stdout, stderr io.Writer) int {
 		fix = fs.Bool("fix", false, "apply the safe fixes (doctor_fix), then check again")
 		fixID = fs.String("id", "", "with --fix: apply only this fix")
 	}
-	if !parseFlags(fs, argv, stderr) {
-		return exitUsage
+	if code, done := parseFlags(fs, argv, stdout, stderr); done {
+		return code
 	}
 	if fix != nil && *fix {
 		m, _ = api.Lookup("doctor_fix")

@@ -11,11 +11,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/floatgw/floatgw/internal/config"
 	"github.com/floatgw/floatgw/internal/control"
 	"github.com/floatgw/floatgw/internal/daemon"
+	"github.com/floatgw/floatgw/internal/flags"
 	"github.com/floatgw/floatgw/internal/keepalived"
 	"github.com/floatgw/floatgw/internal/logx"
 	"github.com/floatgw/floatgw/uci"
@@ -28,7 +27,7 @@ func init() {
 }
 
 // daemonOptions adds the path flags shared by daemon and validate.
-func daemonOptions(fs *pflag.FlagSet) func() daemon.Options {
+func daemonOptions(fs *flags.Set) func() daemon.Options {
 	root := fs.String("root", os.Getenv("FLOATGW_ROOT"), "prefix for every path (lab and tests); env FLOATGW_ROOT")
 	platform := fs.String("platform", "", "openwrt or linux (default: detected)")
 	kaConf := fs.String("keepalived-conf", "", "the keepalived configuration floatgw renders")
@@ -61,13 +60,12 @@ func daemonOptions(fs *pflag.FlagSet) func() daemon.Options {
 }
 
 func runDaemon(name string, args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := flags.New(name)
 	toStderr := fs.BoolP("stderr", "S", false, "log to stderr instead of syslog (foreground, tests)")
 	debugLog := fs.Bool("debug", false, "log debug messages")
 	opts := daemonOptions(fs)
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	log := logx.New(*toStderr, stderr, *debugLog)
 	// Routers have little RAM: a soft limit makes the collector return memory early instead of
@@ -99,11 +97,10 @@ func runDaemon(name string, args []string, stdout, stderr io.Writer) int {
 }
 
 func runValidate(name string, args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := flags.New(name)
 	opts := daemonOptions(fs)
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	o := opts()
 	pkg, err := (&uci.DirStore{Dir: o.ConfigDir}).Load("floatgw")

@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/spf13/pflag"
+	"github.com/floatgw/floatgw/internal/flags"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -30,6 +30,8 @@ type command struct {
 	name    string
 	summary string
 	run     func(name string, args []string, stdout, stderr io.Writer) int
+	// operands names the positional arguments in the command's --help ("on|off"), if any.
+	operands string
 }
 
 var commands = map[string]command{}
@@ -37,15 +39,14 @@ var commands = map[string]command{}
 func register(c command) { commands[c.name] = c }
 
 func init() {
-	register(command{"version", "print the version", runVersion})
+	register(command{name: "version", summary: "print the version", run: runVersion})
 }
 
 func runVersion(_ string, args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("version", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := flags.New("version")
 	jsonOut := fs.Bool("json", false, "print JSON")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if *jsonOut {
 		fmt.Fprintf(stdout, "{\"version\":%q}\n", version)
@@ -55,17 +56,26 @@ func runVersion(_ string, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// parseFlags parses args into fs; on failure it says why on stderr and returns false.
-func parseFlags(fs *pflag.FlagSet, args []string, stderr io.Writer) bool {
+// parseFlags parses args into fs. With done false the command goes on; with done true it
+// ends with code: exitOK after -h/--help printed the command's flags on stdout, exitUsage
+// after a bad command line was reported on stderr.
+func parseFlags(fs *flags.Set, args []string, stdout, stderr io.Writer) (code int, done bool) {
 	err := fs.Parse(args)
-	if err == pflag.ErrHelp {
-		return false
+	if err == flags.ErrHelp {
+		c := commands[fs.Name()]
+		fmt.Fprintf(stdout, "usage: floatgw %s [flags]", fs.Name())
+		if c.operands != "" {
+			fmt.Fprintf(stdout, " %s", c.operands)
+		}
+		fmt.Fprintf(stdout, "\n\n%s\n\nflags:\n", c.summary)
+		fs.PrintDefaults(stdout)
+		return exitOK, true
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "floatgw %s: %v\n", fs.Name(), err)
-		return false
+		return exitUsage, true
 	}
-	return true
+	return exitOK, false
 }
 
 func usage(w io.Writer) {

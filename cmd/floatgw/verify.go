@@ -8,8 +8,8 @@ import (
 
 	"github.com/floatgw/floatgw/internal/api"
 	"github.com/floatgw/floatgw/internal/columns"
+	"github.com/floatgw/floatgw/internal/flags"
 	"github.com/floatgw/floatgw/internal/jsonx"
-	"github.com/spf13/pflag"
 )
 
 func init() {
@@ -20,13 +20,12 @@ func init() {
 // runVerify starts a drift verification (or joins the one running), follows it step by step,
 // and ends with the verdict and the timings. Exit 0 = pass, 1 = fail or aborted.
 func runVerify(name string, argv []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := flags.New(name)
 	mode := fs.String("mode", "soft", "soft (graceful demotion) or hard (the holder goes silent, like a crash)")
 	jsonOut := fs.Bool("json", false, "print the finished run as JSON (no live steps)")
 	timeout := fs.Duration("timeout", 3*time.Minute, "give up following the run after this long (the daemon still restores)")
-	if !parseFlags(fs, argv, stderr) {
-		return exitUsage
+	if code, done := parseFlags(fs, argv, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "floatgw verify: unexpected argument %q\n", fs.Arg(0))
