@@ -34,7 +34,8 @@ func runVerify(name string, argv []string, stdout, stderr io.Writer) int {
 	m, _ := api.Lookup("verify")
 	args := map[string]any{"mode": *mode}
 	if _, probs := m.Check(args); len(probs) > 0 {
-		fmt.Fprintf(stderr, "floatgw verify: --mode: %s, got %q\n", probs[0].Detail, *mode)
+		p := probs[0]
+		fmt.Fprintf(stderr, "floatgw verify: --mode: %s (want %s, got %q)\n", p.Detail, p.Want, *mode)
 		return exitUsage
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)

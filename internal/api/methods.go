@@ -300,7 +300,7 @@ func (m Method) argList() string {
 func (a Arg) check(field string, v any) (any, *Problem) {
 	typeErr := func() (any, *Problem) {
 		return nil, &Problem{Code: ArgWrongType, Severity: SeverityError, Field: field,
-			Want: string(a.Type), Got: describe(v)}
+			Want: string(a.Type), Got: describe(v), Detail: "wrong type"}
 	}
 	switch a.Type {
 	case TypeString:
@@ -310,11 +310,11 @@ func (a Arg) check(field string, v any) (any, *Problem) {
 		}
 		if a.MaxLen > 0 && len(s) > a.MaxLen {
 			return nil, &Problem{Code: ArgRange, Severity: SeverityError, Field: field,
-				Want: fmt.Sprintf("at most %d bytes", a.MaxLen), Got: strconv.Itoa(len(s)) + " bytes"}
+				Want: fmt.Sprintf("at most %d bytes", a.MaxLen), Got: strconv.Itoa(len(s)) + " bytes", Detail: "too long"}
 		}
 		if !utf8.ValidString(s) {
 			return nil, &Problem{Code: ArgWrongType, Severity: SeverityError, Field: field,
-				Want: "UTF-8 string", Got: strconv.Quote(s)}
+				Want: "UTF-8 string", Got: strconv.Quote(s), Detail: "not valid UTF-8"}
 		}
 		if len(a.Enum) > 0 {
 			for _, e := range a.Enum {
@@ -323,7 +323,7 @@ func (a Arg) check(field string, v any) (any, *Problem) {
 				}
 			}
 			return nil, &Problem{Code: ArgEnum, Severity: SeverityError, Field: field,
-				Want: joinOr(a.Enum), Got: s}
+				Want: joinOr(a.Enum), Got: s, Detail: "not one of the accepted values"}
 		}
 		return s, nil
 	case TypeBool:
@@ -343,7 +343,7 @@ func (a Arg) check(field string, v any) (any, *Problem) {
 		}
 		if n < lo || n > hi {
 			return nil, &Problem{Code: ArgRange, Severity: SeverityError, Field: field,
-				Want: fmt.Sprintf("%d–%d", lo, hi), Got: strconv.FormatInt(n, 10)}
+				Want: fmt.Sprintf("%d–%d", lo, hi), Got: strconv.FormatInt(n, 10), Detail: "out of range"}
 		}
 		return int32(n), nil
 	case TypeTable:

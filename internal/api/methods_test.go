@@ -97,7 +97,7 @@ func TestCheckDoesNotModifyInput(t *testing.T) {
 func TestCheckFieldNames(t *testing.T) {
 	m, _ := Lookup("scan")
 	_, p := m.Check(map[string]any{"seconds": 99})
-	want := []Problem{{Code: ArgRange, Severity: SeverityError, Field: "scan.seconds", Want: "1–60", Got: "99"}}
+	want := []Problem{{Code: ArgRange, Severity: SeverityError, Field: "scan.seconds", Want: "1–60", Got: "99", Detail: "out of range"}}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
