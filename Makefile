@@ -23,7 +23,7 @@ IPK_ARCHES := mipsel_24kc:mipsle mips_24kc:mips arm_cortex-a7_neon-vfpv4:armv7 a
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 export SOURCE_DATE_EPOCH
 
-.PHONY: all build cross ipk bench-go test test-unit test-integration lint size demo lab-up lab-down bench deps fuzz clean
+.PHONY: all build cross size-local ipk bench-go test test-unit test-integration lint size demo lab-up lab-down bench deps fuzz clean
 
 all: build
 
@@ -72,11 +72,14 @@ ipk: cross
 	[ -n "$$found" ] || { echo "ipk: unknown ARCH=$(ARCH); one of: $(foreach t,$(IPK_ARCHES),$(firstword $(subst :, ,$(t))))" >&2; exit 1; }
 	$(GO) run ./scripts/ipk -pkg luci-app-floatgw -out $(DIST)
 
-size: ipk
+size: ipk size-local
+	@scripts/size $(DIST) $(SIZE_BUDGET_MIPSLE) $(DIST)/go-local/floatgw-linux-mipsle
+
+# The linux/mipsle build with the local Go (OpenWrt 25.12's SDK builds with Go 1.26), for comparison.
+size-local:
 	@mkdir -p $(DIST)/go-local
 	@env GOTOOLCHAIN=local CGO_ENABLED=0 GOOS=linux GOARCH=mipsle GOMIPS=softfloat $(GO) build -tags openwrt $(GOFLAGS_BUILD) \
 		-gcflags '$(CROSS_GCFLAGS)' -o $(DIST)/go-local/floatgw-linux-mipsle ./cmd/floatgw
-	@scripts/size $(DIST) $(SIZE_BUDGET_MIPSLE) $(DIST)/go-local/floatgw-linux-mipsle
 
 demo: deps build
 	scripts/demo
@@ -90,7 +93,7 @@ lab-down:
 # make bench (root, ~7 min): its own lab (LAB_PREFIX fgw-bench) with real keepalived; floatgw against
 # keepalived and the RFC timers, every figure in the same run as its baseline; prints one table and
 # writes docs/bench/results.{json,md}. make bench-go runs the Go micro-benchmarks.
-bench: deps build cross
+bench: deps build cross size-local
 	$(GO) run ./scripts/bench -go $(GO) -bin bin/floatgw -dist $(DIST) -out docs/bench
 
 bench-go:

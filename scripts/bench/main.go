@@ -402,7 +402,7 @@ func rows(res *Results) []Row {
 		add("`floatgw status --json` (CLI exec → exit)", st.CLI, "", math.NaN())
 	}
 	for _, s := range res.Sizes {
-		out = append(out, Row{Figure: "stripped binary, linux/" + s.Arch, Floatgw: fmt.Sprintf("%.2f MiB (%d B)", s.MiB, s.Bytes),
+		out = append(out, Row{Figure: "stripped binary, linux/" + s.Arch + " (" + s.Go + ")", Floatgw: fmt.Sprintf("%.2f MiB (%d B)", s.MiB, s.Bytes),
 			Value: float64(s.Bytes), Baseline: "budget 4 MiB (mipsle bar)", BaseVal: float64(res.SizeBudget),
 			Ratio: ratio(float64(s.Bytes), float64(res.SizeBudget))})
 	}

@@ -286,20 +286,32 @@ type Size struct {
 	File  string  `json:"file"`
 	Bytes int64   `json:"bytes"`
 	MiB   float64 `json:"mib"`
+	// Go is the toolchain that built it (`go version FILE`).
+	Go string `json:"go"`
 }
 
-// sizes lists dist/floatgw-linux-* (make cross: stripped, -tags openwrt).
+// sizes lists dist/floatgw-linux-* (make cross: stripped, -tags openwrt, the OpenWrt 24.10 SDK's
+// Go) and dist/go-local/floatgw-linux-* (the same build with the local Go, from make size-local).
 func sizes(dist string) []Size {
 	m, _ := filepath.Glob(filepath.Join(dist, "floatgw-linux-*"))
 	sort.Strings(m)
+	local, _ := filepath.Glob(filepath.Join(dist, "go-local", "floatgw-linux-*"))
+	sort.Strings(local)
 	var out []Size
-	for _, f := range m {
+	for _, f := range append(m, local...) {
 		st, err := os.Stat(f)
 		if err != nil || !st.Mode().IsRegular() {
 			continue
 		}
-		out = append(out, Size{Arch: strings.TrimPrefix(filepath.Base(f), "floatgw-linux-"), File: filepath.Join("dist", filepath.Base(f)),
-			Bytes: st.Size(), MiB: float64(st.Size()) / (1 << 20)})
+		rel, _ := filepath.Rel(filepath.Dir(dist), f)
+		gover := ""
+		if b, err := exec.Command("go", "version", f).Output(); err == nil {
+			if fs := strings.Fields(string(b)); len(fs) >= 2 {
+				gover = fs[1]
+			}
+		}
+		out = append(out, Size{Arch: strings.TrimPrefix(filepath.Base(f), "floatgw-linux-"), File: rel,
+			Bytes: st.Size(), MiB: float64(st.Size()) / (1 << 20), Go: gover})
 	}
 	return out
 }
