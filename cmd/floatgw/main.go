@@ -89,7 +89,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprint(w, `
-Every command takes --json for scripts. Exit codes:
+Every command except daemon, validate and hotplug takes --json for scripts. Exit codes:
   0   success (verify passed, doctor found nothing)
   1   the answer is no (verify failed, doctor found problems)
   2   bad command line or arguments

@@ -13,8 +13,9 @@ import (
 )
 
 func init() {
-	m, _ := api.Lookup("verify")
-	register(command{name: "verify", summary: m.Help, run: runVerify})
+	// Not the ubus method's help: the method returns the run id at once, the command follows the run.
+	register(command{name: "verify", run: runVerify,
+		summary: "run a drift verification (or join the running one) and follow it to the verdict; exit 0 = pass"})
 }
 
 // runVerify starts a drift verification (or joins the one running), follows it step by step,
