@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -68,11 +67,6 @@ func runDaemon(name string, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	log := logx.New(*toStderr, stderr, *debugLog)
-	// Routers have little RAM: a soft limit makes the collector return memory early instead of
-	// letting the heap grow to twice its live size (GOMEMLIMIT overrides it).
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(6 << 20)
-	}
 	d := daemon.New(opts(), log, version)
 
 	ctx, cancel := context.WithCancel(context.Background())

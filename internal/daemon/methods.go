@@ -51,6 +51,9 @@ func (d *Daemon) Call(ctx context.Context, method string, args map[string]any) (
 	if !ok {
 		return nil, &control.Error{Status: control.StatusNotSupported, Message: "method " + method + " is not served by this daemon"}
 	}
+	if method != "status" && method != "verify_status" {
+		defer d.trim.Store(true)
+	}
 	return h(ctx, norm)
 }
 

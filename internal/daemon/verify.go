@@ -202,6 +202,7 @@ func (d *Daemon) finishRun(r *verifyRun, rep api.VerifyRun) {
 		d.activeRun = ""
 	}
 	d.mu.Unlock()
+	d.trim.Store(true)
 	d.log.Noticef("verify %s: %s", r.id, rep.Verdict)
 	d.sendEvent("floatgw.verify", map[string]any{"id": r.id, "phase": rep.Phase, "verdict": rep.Verdict})
 }
