@@ -107,7 +107,6 @@ func main() {
 		return filepath.Join(root, p)
 	}
 	res := &Results{Schema: 1, StartedAt: time.Now().UTC(), Machine: machine(), Trials: *trials, SizeBudget: 4 << 20}
-	res.Machine.Note = "2-core machine shared with other engineers' test runs while this ran: see the load averages"
 	res.Commit = strings.TrimSpace(run(root, "git", "describe", "--always", "--dirty"))
 	res.Floatgw = strings.TrimSpace(run(root, abs(*bin), "version"))
 	sample := func() { res.Machine.LoadSamples = append(res.Machine.LoadSamples, loadavg()[0]) }
@@ -219,6 +218,7 @@ func main() {
 		fail("sizes", fmt.Errorf("no %s/floatgw-linux-* (make cross)", *dist))
 	}
 	res.Machine.LoadEnd = loadavg()
+	res.Machine.Note = loadNote(res.Machine)
 	res.DurationS = time.Since(res.StartedAt).Seconds()
 	res.Rows = rows(res)
 
@@ -486,4 +486,24 @@ func cell(d Dist) string {
 		return "—"
 	}
 	return fmt.Sprintf("%s [%s–%s] (%d)", num(d.Median), num(d.Min), num(d.Max), d.N)
+}
+
+// loadNote says whether other work shared the machine during the run: the highest 1-minute load
+// average seen against the number of cores.
+func loadNote(m Machine) string {
+	peak := 0.0
+	for _, l := range append(append([]float64{}, m.LoadSamples...), first(m.LoadStart), first(m.LoadEnd)) {
+		peak = math.Max(peak, l)
+	}
+	if peak >= 1 {
+		return fmt.Sprintf("Other work shared the machine during the run (1-minute load average up to %.2f on %d cores): compare figures with care", peak, m.Cores)
+	}
+	return fmt.Sprintf("The machine was otherwise idle during the run (1-minute load average at most %.2f on %d cores)", peak, m.Cores)
+}
+
+func first(l []float64) float64 {
+	if len(l) == 0 {
+		return 0
+	}
+	return l[0]
 }
