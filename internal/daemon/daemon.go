@@ -194,7 +194,7 @@ func (d *Daemon) housekeeping(ctx context.Context) {
 // trimMemory returns the heap a call or a verification left behind to the kernel, once no
 // verification runs. Without it the runtime keeps freed pages for minutes (and a tight
 // GOMEMLIMIT instead makes the collector run thousands of times a minute on a small heap:
-// measured, it multiplied idle CPU by eight and status latency by ten). One forced collection
+// measured, idle CPU x5–8 and status latency x12). One forced collection
 // after each burst costs about a millisecond.
 func (d *Daemon) trimMemory() {
 	d.mu.Lock()
