@@ -228,9 +228,10 @@ func TestScanLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	var bg sync.WaitGroup
-	defer bg.Wait()
+	// Cancel first, then wait: the goroutines end with ctx (a failing t.Fatal used to wait
+	// for them before cancelling, and hung until the test timeout).
+	defer func() { cancel(); bg.Wait() }()
 	bg.Add(1)
 	go func() { defer bg.Done(); _ = w.Run(ctx) }()
 	vipAdded := make(chan netwatch.AddrEvent, 1)
