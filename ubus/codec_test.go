@@ -1,6 +1,7 @@
 package ubus
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -484,5 +486,76 @@ func TestBlobmsgToJSON(t *testing.T) {
 	ind, _ := BlobmsgToJSONIndent(Table{{Name: "t", Value: TableOf(nil)}, {Name: "a", Value: ArrayOf(Int32(1))}})
 	if want := "{\n\t\"t\": {\n\t\t\n\t},\n\t\"a\": [\n\t\t1\n\t]\n}"; string(ind) != want {
 		t.Errorf("indent got %q\nwant %q", ind, want)
+	}
+}
+
+// ubusd answers a SUBSCRIBE and says at once that the target went away (UNSUBSCRIBE right
+// behind the STATUS, in one write): the subscription must end up not subscribed. With one P
+// the read loop handles both before the subscribing goroutine resumes; the state used to be set
+// by that goroutine afterwards, so the UNSUBSCRIBE was lost (seen under qemu as a flaky replay).
+func TestSubscribeThenImmediateUnsubscribe(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const subID, targetID = 0x100, 0x200
+	path := hostileUbusd(t, func(nc net.Conn) {
+		nc.Write(chunks("00000000 0000abcd 00000004"))
+		br := bufio.NewReader(nc)
+		status := func(req *Message) *Message {
+			st := &Message{Type: MsgStatus, Seq: req.Seq, Peer: req.Peer}
+			st.PutUint32(AttrStatus, uint32(StatusOK))
+			return st
+		}
+		send := func(ms ...*Message) {
+			var b []byte
+			for _, m := range ms {
+				f, err := m.MarshalBinary()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				b = append(b, f...)
+			}
+			nc.Write(b)
+		}
+		for {
+			m, err := ReadMessage(br)
+			if err != nil {
+				return
+			}
+			switch m.Type {
+			case MsgAddObject:
+				d := &Message{Type: MsgData, Seq: m.Seq, Peer: m.Peer}
+				d.PutUint32(AttrObjID, subID)
+				d.PutUint32(AttrObjType, 0)
+				send(d, status(m))
+			case MsgLookup:
+				d := &Message{Type: MsgData, Seq: m.Seq, Peer: m.Peer}
+				d.PutString(AttrObjPath, "notifier")
+				d.PutUint32(AttrObjID, targetID)
+				send(d, status(m))
+			case MsgSubscribe:
+				u := &Message{Type: MsgUnsubscribe}
+				u.PutUint32(AttrObjID, subID)
+				u.PutUint32(AttrTarget, targetID)
+				send(status(m), u)
+			default:
+				send(status(m))
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, path, WithoutReconnect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := c.Subscribe(ctx, "notifier", func(string, Table) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(2 * time.Second); s.Subscribed(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("still subscribed although ubusd sent UNSUBSCRIBE right after the STATUS")
+		}
 	}
 }

@@ -22,6 +22,9 @@ type request struct {
 	seq    uint16
 	peer   uint32
 	onData func(*conn, *Message)
+	// onOK runs in the read loop when the request's STATUS is OK, before any later message
+	// is dispatched (a SUBSCRIBE's state must be set before a following UNSUBSCRIBE).
+	onOK   func()
 	done   chan struct{}
 	status Status
 	err    error
@@ -109,7 +112,12 @@ func (cn *conn) send(m *Message) error {
 
 // roundTrip allocates a seq, sends m and waits for the STATUS.
 func (cn *conn) roundTrip(ctx context.Context, op string, m *Message, onData func(*conn, *Message)) error {
-	r := &request{peer: m.Peer, onData: onData, done: make(chan struct{})}
+	return cn.roundTripThen(ctx, op, m, onData, nil)
+}
+
+// roundTripThen is roundTrip with onOK run in the read loop when the STATUS is OK.
+func (cn *conn) roundTripThen(ctx context.Context, op string, m *Message, onData func(*conn, *Message), onOK func()) error {
+	r := &request{peer: m.Peer, onData: onData, onOK: onOK, done: make(chan struct{})}
 	cn.mu.Lock()
 	if cn.err != nil {
 		err := cn.err
@@ -233,6 +241,9 @@ func (cn *conn) dispatch(m *Message) {
 			st = StatusInvalidArgument
 		}
 		r.status = st
+		if st == StatusOK && r.onOK != nil {
+			r.onOK()
+		}
 		close(r.done)
 	case MsgInvoke:
 		id, ok := m.Uint32(AttrObjID)

@@ -246,13 +246,13 @@ func (s *Subscription) register(ctx context.Context, cn *conn) error {
 	m := &Message{Type: MsgSubscribe}
 	m.PutUint32(AttrObjID, id)
 	m.PutUint32(AttrTarget, target)
-	if err := cn.roundTrip(ctx, op, m, nil); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.target, s.subscribed = target, true
-	s.mu.Unlock()
-	return nil
+	// The state is set in the read loop as the STATUS arrives: ubusd may send UNSUBSCRIBE (the
+	// target left) right behind it, and that must win (qemu's slow scheduling showed the race).
+	return cn.roundTripThen(ctx, op, m, nil, func() {
+		s.mu.Lock()
+		s.target, s.subscribed = target, true
+		s.mu.Unlock()
+	})
 }
 
 func lookupMessage(path string) *Message {
