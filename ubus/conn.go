@@ -103,9 +103,10 @@ func (cn *conn) send(m *Message) error {
 	defer cn.wmu.Unlock()
 	_ = cn.nc.SetWriteDeadline(time.Now().Add(cn.c.opts.timeout))
 	if _, err := cn.nc.Write(b); err != nil {
-		err = &OpError{Op: "write " + m.Type.String(), Err: err}
-		cn.close(fmt.Errorf("%w: %v", ErrDisconnected, err))
-		return err
+		cn.close(fmt.Errorf("%w: %v", ErrDisconnected, &OpError{Op: "write " + m.Type.String(), Err: err}))
+		// The connection's reason, not the write's: the read loop may have closed it first (a
+		// broken frame from ubusd), and the write then only sees "use of closed connection".
+		return cn.closed()
 	}
 	return nil
 }
