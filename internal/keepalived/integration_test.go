@@ -65,6 +65,34 @@ func (n *labNode) waitEvent(t *testing.T, from int, typ NotifyType, timeout time
 	}
 }
 
+// settle waits until master's last event is MASTER and backup's BACKUP (or FAULT) and neither
+// has changed for quiet, and returns the event counts: what follows is the trigger's doing. A
+// loaded machine can make 100 ms adverts flap for a moment; a flap just before a trigger used to
+// be taken for its result (a negative handover time).
+func settle(t *testing.T, master, backup *labNode, quiet, timeout time.Duration) (iMaster, iBackup int) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		em, eb := master.snapshot(), backup.snapshot()
+		ok := len(em) > 0 && len(eb) > 0 && em[len(em)-1].Type == NotifyMaster &&
+			(eb[len(eb)-1].Type == NotifyBackup || eb[len(eb)-1].Type == NotifyFault)
+		if ok {
+			last := em[len(em)-1].Received
+			if r := eb[len(eb)-1].Received; r.After(last) {
+				last = r
+			}
+			if time.Since(last) >= quiet {
+				return len(em), len(eb)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s MASTER and %s BACKUP did not hold for %v; events %s %v, %s %v", master.name, backup.name, quiet,
+				master.name, fmtEvents(em), backup.name, fmtEvents(eb))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func fmtEvents(ev []Event) []string {
 	out := make([]string, len(ev))
 	for i, e := range ev {
@@ -269,32 +297,36 @@ func runHandover(t *testing.T, version int, advert time.Duration) {
 
 	// 2. Demotion file (switch/maintenance): FAULT on r2, priority-0 advert,
 	// r1 takes over after about Skew_Time.
+	i2, i1 = settle(t, r2, r1, 5*advert, budget)
 	t0 := r2.write(t, r2.spec.Instances[0].DemotePath, "1")
-	ev, i1 := r1.waitEvent(t, i1+1, NotifyMaster, budget)
+	ev, i1 := r1.waitEvent(t, i1, NotifyMaster, budget)
 	demoteTook := ev.Received.Sub(t0)
-	faultEv, i2 := r2.waitEvent(t, i2+1, NotifyFault, budget)
+	faultEv, i2 := r2.waitEvent(t, i2, NotifyFault, budget)
 	checkVIP(t, vip, r1, r2, "after demotion")
 
 	// 3. Undemote: r2 leaves FAULT and preempts.
+	i1, i2 = settle(t, r1, r2, 5*advert, budget)
 	t1 := r2.write(t, r2.spec.Instances[0].DemotePath, "0")
-	ev, i2 = r2.waitEvent(t, i2+1, NotifyMaster, budget+time.Second)
+	ev, i2 = r2.waitEvent(t, i2, NotifyMaster, budget+time.Second)
 	undemoteTook := ev.Received.Sub(t1)
-	_, i1 = r1.waitEvent(t, i1+1, NotifyBackup, budget)
+	_, i1 = r1.waitEvent(t, i1, NotifyBackup, budget)
 	checkVIP(t, vip, r2, r1, "after undemote")
 
 	// 4. Health file (weight -100): r2 drops to 50 but stays MASTER until
 	// r1's master-down timer fires (keepalived-samples: no priority 0).
+	i2, i1 = settle(t, r2, r1, 5*advert, budget)
 	t2 := r2.write(t, r2.spec.Instances[0].Health.Path, "1")
-	ev, i1 = r1.waitEvent(t, i1+1, NotifyMaster, budget+time.Second)
+	ev, i1 = r1.waitEvent(t, i1, NotifyMaster, budget+time.Second)
 	healthTook := ev.Received.Sub(t2)
-	_, i2 = r2.waitEvent(t, i2+1, NotifyBackup, budget)
+	_, i2 = r2.waitEvent(t, i2, NotifyBackup, budget)
 	checkVIP(t, vip, r1, r2, "after health demotion")
 
 	// 5. Healthy again: r2 preempts.
+	i1, i2 = settle(t, r1, r2, 5*advert, budget)
 	t3 := r2.write(t, r2.spec.Instances[0].Health.Path, "0")
-	ev, i2 = r2.waitEvent(t, i2+1, NotifyMaster, budget+time.Second)
+	ev, i2 = r2.waitEvent(t, i2, NotifyMaster, budget+time.Second)
 	healthBackTook := ev.Received.Sub(t3)
-	_, i1 = r1.waitEvent(t, i1+1, NotifyBackup, budget)
+	_, i1 = r1.waitEvent(t, i1, NotifyBackup, budget)
 
 	// 6. JSON dump of the master through the Dumper.
 	dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
