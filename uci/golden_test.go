@@ -9,30 +9,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/floatgw/floatgw/internal/testenv"
 )
 
 // samplesDir locates ../shared/uci-samples beside the repository root.
 func samplesDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	s := filepath.Join(dir, "..", "shared", "uci-samples")
-	if _, err := os.Stat(filepath.Join(s, "MANIFEST.tsv")); err != nil {
-		t.Skipf("!!! SKIPPING: fixture directory %s is missing (CI clones shared/ beside the repo) !!!", s)
-	}
-	return s
+	return testenv.SharedDir(t, "uci-samples")
 }
 
 type manifestRow struct {

@@ -12,34 +12,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/floatgw/floatgw/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// sharedDir returns ../shared/<elem...> beside the repository root, or
-// skips loudly when the fixtures are missing.
-func sharedDir(t *testing.T, elem ...string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(append([]string{dir, "..", "shared"}, elem...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("SKIPPING: fixtures %s missing (%v); CI clones shared/ beside the repository", p, err)
-	}
-	return p
-}
 
 // TestMeasuredTimesWithinBudget checks the budgets against keepalived
 // 2.2.7's measured takeovers (keepalived-samples/timing): every measured
@@ -47,7 +24,7 @@ func sharedDir(t *testing.T, elem ...string) string {
 // (Expected minus one advert interval, for the paths timed from a
 // master's last advert).
 func TestMeasuredTimesWithinBudget(t *testing.T) {
-	dir := sharedDir(t, "keepalived-samples", "timing")
+	dir := testenv.SharedDir(t, "keepalived-samples", "timing")
 	row := regexp.MustCompile(`^(\w+)\s+new-master FIFO MASTER after event \(min/med/max ms\): (\d+)/(\d+)/(\d+)`)
 	// In the samples B (150) is the master and A (100) the backup.
 	for _, tc := range []struct {
