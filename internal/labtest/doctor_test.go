@@ -76,14 +76,7 @@ func TestDoctorLab(t *testing.T) {
 		if !ok {
 			t.Skip("no STALE_ARP in the lab's configuration")
 		}
-		if p.Fix == nil || p.Fix.ID != "garp_refresh" || !p.Fix.Safe {
-			t.Fatalf("STALE_ARP offers fix %+v, want the safe garp_refresh", p.Fix)
-		}
-		f := docDoctor(t, l, "r1", true)
-		if res, ok := f.FixResult("garp_refresh"); !ok || !res.OK {
-			t.Errorf("doctor --fix: garp_refresh result %+v (attempted %v)", res, ok)
-		}
-		docMustLack(t, f, api.StaleARP)
+		docSafeFixCures(t, l, "r1", p, "garp_refresh")
 	})
 
 	t.Run("firewall drops VRRP in", func(t *testing.T) {
@@ -148,14 +141,7 @@ func TestDoctorLab(t *testing.T) {
 		l.Run("keepalived", "r1", "stop")
 		r := docDoctor(t, l, "r1", false)
 		p := docMustHave(t, r, api.KeepalivedNotRunning, api.SeverityError)
-		if p.Fix == nil || p.Fix.ID != "keepalived_start" || !p.Fix.Safe {
-			t.Fatalf("KEEPALIVED_NOT_RUNNING offers %+v, want the safe keepalived_start", p.Fix)
-		}
-		f := docDoctor(t, l, "r1", true)
-		if res, ok := f.FixResult("keepalived_start"); !ok || !res.OK {
-			t.Errorf("doctor --fix: keepalived_start result %+v (attempted %v)", res, ok)
-		}
-		docMustLack(t, f, api.KeepalivedNotRunning)
+		docSafeFixCures(t, l, "r1", p, "keepalived_start")
 		if !docKeepalivedRunning(l, "r1") {
 			t.Errorf("keepalived does not run on r1 after doctor --fix")
 		}
@@ -210,14 +196,7 @@ func TestDoctorLab(t *testing.T) {
 		if !strings.Contains(p.Detail, "notify.fifo") {
 			t.Errorf("NOTIFY_HANDLER_MISSING detail %q does not name the FIFO", p.Detail)
 		}
-		if p.Fix == nil || p.Fix.ID != "notify_handler" || !p.Fix.Safe {
-			t.Fatalf("NOTIFY_HANDLER_MISSING offers %+v, want the safe notify_handler", p.Fix)
-		}
-		f := docDoctor(t, l, "r1", true)
-		if res, ok := f.FixResult("notify_handler"); !ok || !res.OK {
-			t.Errorf("doctor --fix: notify_handler result %+v (attempted %v)", res, ok)
-		}
-		docMustLack(t, f, api.NotifyHandlerMissing)
+		docSafeFixCures(t, l, "r1", p, "notify_handler")
 	})
 
 	t.Run("multicast blocked between the routers", func(t *testing.T) {

@@ -164,6 +164,20 @@ func docMustLack(t *testing.T, r docRun, code api.Code) {
 	}
 }
 
+// docSafeFixCures checks that p offers the safe fix id, that `doctor --fix` on node applies it,
+// and that p's code is gone afterwards.
+func docSafeFixCures(t *testing.T, l *Lab, node string, p api.Problem, id string) {
+	t.Helper()
+	if p.Fix == nil || p.Fix.ID != id || !p.Fix.Safe {
+		t.Fatalf("%s offers fix %+v, want the safe %s", p.Code, p.Fix, id)
+	}
+	f := docDoctor(t, l, node, true)
+	if res, ok := f.FixResult(id); !ok || !res.OK {
+		t.Errorf("doctor --fix: %s result %+v (attempted %v)", id, res, ok)
+	}
+	docMustLack(t, f, p.Code)
+}
+
 // docExec runs a command in a node and fails the test when it fails.
 func docExec(t *testing.T, l *Lab, node string, args ...string) string {
 	t.Helper()
