@@ -402,12 +402,12 @@ func keepalivedConfigTest(ctx context.Context, o Options) (ok bool, out string, 
 	if o.KeepalivedMain != "" {
 		path = o.KeepalivedMain
 	}
-	if _, err := proc.LookPath("keepalived"); err != nil {
-		return false, "", false
-	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	res, err := proc.Run(ctx, proc.Cmd{Argv: []string{"keepalived", "-t", "-f", path}, Combined: true})
+	if errors.Is(err, proc.ErrNotFound) {
+		return false, "", false // not installed: nothing to say about the files
+	}
 	if ctx.Err() != nil {
 		return false, "keepalived -t did not finish within 5 s (a track_file or script that does not exist?)", true
 	}
