@@ -785,3 +785,59 @@ func TestLuciI18nIPK(t *testing.T) {
 		t.Errorf("control.tar.gz (-want +got):\n%s", diff)
 	}
 }
+
+// TestOpenWrtBinaryLeavesOut guards the size cuts that nothing else would
+// notice until the 4 MiB budget broke: packages floatgw replaced with
+// smaller code of its own must not come back through an import, and the
+// net package's resolver (linked by any name-based Dial/Listen/Lookup call,
+// ~200 KB on mipsle) must stay out of the linked program.
+func TestOpenWrtBinaryLeavesOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds floatgw for linux/mipsle")
+	}
+	root := testenv.RepoRoot(t)
+	env := []string{"GOOS=linux", "GOARCH=mipsle", "GOMIPS=softfloat", "CGO_ENABLED=0"}
+	cmd := exec.Command("go", "list", "-deps", "-tags", "openwrt", "./cmd/floatgw")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	replaced := map[string]string{
+		"os/exec":                   "internal/proc",
+		"log/syslog":                "internal/logx",
+		"text/tabwriter":            "internal/columns",
+		"flag":                      "internal/flags",
+		"encoding/csv":              "internal/flags",
+		"github.com/spf13/pflag":    "internal/flags",
+		"github.com/godbus/dbus/v5": "nothing: D-Bus is for plain Linux only (build tag !openwrt)",
+		"encoding/json":             "internal/jsonx",
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if by, ok := replaced[p]; ok {
+			t.Errorf("the OpenWrt build imports %s again (replaced by %s)", p, by)
+		}
+	}
+
+	bin := filepath.Join(t.TempDir(), "floatgw")
+	if out, err := goBuild(root, bin, "./cmd/floatgw", env, "-trimpath", "-tags", "openwrt"); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd = exec.Command("go", "tool", "nm", bin)
+	syms, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go tool nm: %v", err)
+	}
+	var found []string
+	for _, line := range strings.Split(string(syms), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && strings.HasPrefix(f[2], "net.(*Resolver).") {
+			found = append(found, f[2])
+		}
+	}
+	if len(found) > 0 {
+		t.Errorf("net's resolver is linked (%d symbols, e.g. %s): a name-based net.Dial, Listen or Lookup "+
+			"came back; use the address-typed calls or internal/health's resolver", len(found), found[0])
+	}
+}
