@@ -18,20 +18,26 @@ import (
 )
 
 // handler answers one method with validated, normalised arguments.
-type handler func(ctx context.Context, args map[string]any) (any, error)
+type handler struct {
+	call func(ctx context.Context, args map[string]any) (any, error)
+	// polled: the LuCI page asks every few seconds. Its garbage is left to the GC; a
+	// FreeOSMemory after each answer would cost more CPU than the few KB it hands back
+	// (DESIGN.md "Memory"). Every other call asks housekeeping for a trim.
+	polled bool
+}
 
 func (d *Daemon) handlers() map[string]handler {
 	return map[string]handler{
-		"status":        func(context.Context, map[string]any) (any, error) { return d.Status(), nil },
-		"verify":        d.callVerify,
-		"verify_status": d.callVerifyStatus,
-		"doctor":        func(ctx context.Context, _ map[string]any) (any, error) { return d.Doctor(ctx, "") },
-		"doctor_fix":    d.callDoctorFix,
-		"scan":          d.callScan,
-		"apply":         d.callApply,
-		"switch":        d.callSwitch,
-		"maintenance":   d.callMaintenance,
-		"logs":          d.callLogs,
+		"status":        {call: func(context.Context, map[string]any) (any, error) { return d.Status(), nil }, polled: true},
+		"verify":        {call: d.callVerify},
+		"verify_status": {call: d.callVerifyStatus, polled: true},
+		"doctor":        {call: func(ctx context.Context, _ map[string]any) (any, error) { return d.Doctor(ctx, "") }},
+		"doctor_fix":    {call: d.callDoctorFix},
+		"scan":          {call: d.callScan},
+		"apply":         {call: d.callApply},
+		"switch":        {call: d.callSwitch},
+		"maintenance":   {call: d.callMaintenance},
+		"logs":          {call: d.callLogs},
 	}
 }
 
@@ -51,10 +57,10 @@ func (d *Daemon) Call(ctx context.Context, method string, args map[string]any) (
 	if !ok {
 		return nil, &control.Error{Status: control.StatusNotSupported, Message: "method " + method + " is not served by this daemon"}
 	}
-	if method != "status" && method != "verify_status" {
+	if !h.polled {
 		defer d.trim.Store(true)
 	}
-	return h(ctx, norm)
+	return h.call(ctx, norm)
 }
 
 func failed(code api.Code, status int, detail string) error {
