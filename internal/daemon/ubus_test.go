@@ -236,6 +236,14 @@ func TestUbusMethods(t *testing.T) {
 			if v, _ := vs.String("verdict"); v == "pass" {
 				t.Errorf("a verification without keepalived passed: %v", vs)
 			}
+			// A caller that saw the run end may start the next one at once.
+			r3, err := e.call(t, "verify", nil)
+			if err != nil {
+				t.Fatalf("verify after the run ended: %v", err)
+			}
+			if busy, _ := r3.Bool("busy"); busy {
+				t.Errorf("verify right after verify_status said the run ended: busy, %v", r3)
+			}
 			break
 		}
 		if time.Now().After(deadline) {

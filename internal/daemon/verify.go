@@ -189,9 +189,13 @@ func (d *Daemon) execute(ctx context.Context, r *verifyRun, st drift.State, acts
 			continue
 		}
 		st, acts = drift.Step(st, in, time.Now())
-		d.mu.Lock()
-		r.report = st.Run()
-		d.mu.Unlock()
+		if !st.Finished() {
+			// The finished report is published by finishRun, in the same critical section
+			// that frees the slot: a caller that saw the run end may start the next at once.
+			d.mu.Lock()
+			r.report = st.Run()
+			d.mu.Unlock()
+		}
 	}
 }
 
