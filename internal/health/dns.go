@@ -377,11 +377,42 @@ func (c *DNSCheck) Run(ctx context.Context) Result {
 	if err != nil {
 		return failResult(start, "build query: %v", err)
 	}
+	r, fail := exchange(ctx, c.server, id, q, c.name)
+	switch {
+	case fail == nil:
+	case fail.step != "":
+		return failResult(start, "%s: %v", fail.step, fail.err)
+	case fail.lastBad != nil:
+		return failResult(start, "no valid reply within %v (last: %v)", time.Since(start).Round(time.Millisecond), fail.lastBad)
+	default:
+		return failResult(start, "no reply within %v", time.Since(start).Round(time.Millisecond))
+	}
+	if err := c.expect.judge(r); err != nil {
+		return failResult(start, "%v", err)
+	}
+	return okResult(start)
+}
+
+// exchangeFailure says why exchange got no reply: a step that failed, or
+// (step "") no matching reply before its context ended.
+type exchangeFailure struct {
+	step    string // "open udp socket", "send query" or "receive reply"; "" for no reply in time
+	err     error  // the step's error, without net.OpError's address prefix
+	lastBad error  // for no reply: why the last datagram that came was not the reply
+}
+
+// exchange sends the query q (id, for name) to server from a connected UDP
+// socket and returns the first datagram that is its reply, waiting until
+// ctx ends. Datagrams that are not the reply (wrong id or question,
+// garbage) are skipped: a stray or spoofed datagram must not end the
+// exchange (RFC 5452 §9.1 matching on id and question); only a datagram
+// from server reaches a connected socket.
+func exchange(ctx context.Context, server netip.AddrPort, id uint16, q []byte, name string) (dnsReply, *exchangeFailure) {
 	// DialUDP, not a net.Dialer: a UDP connect does not wait, and the
 	// generic dialers link net's DNS resolver.
-	conn, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(c.server))
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(server))
 	if err != nil {
-		return failResult(start, "open udp socket: %v", unwrapOp(err))
+		return dnsReply{}, &exchangeFailure{step: "open udp socket", err: unwrapOp(err)}
 	}
 	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
@@ -390,32 +421,24 @@ func (c *DNSCheck) Run(ctx context.Context) Result {
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	if _, err := conn.Write(q); err != nil {
-		return failResult(start, "send query: %v", unwrapOp(err))
+		return dnsReply{}, &exchangeFailure{step: "send query", err: unwrapOp(err)}
 	}
 	buf := make([]byte, 1500) // larger than dnsMaxUDP: tolerate servers that ignore the limit
-	var lastErr error
+	var lastBad error
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				if lastErr != nil {
-					return failResult(start, "no valid reply within %v (last: %v)", time.Since(start).Round(time.Millisecond), lastErr)
-				}
-				return failResult(start, "no reply within %v", time.Since(start).Round(time.Millisecond))
+				return dnsReply{}, &exchangeFailure{lastBad: lastBad}
 			}
 			// ICMP port unreachable surfaces here as ECONNREFUSED.
-			return failResult(start, "receive reply: %v", unwrapOp(err))
+			return dnsReply{}, &exchangeFailure{step: "receive reply", err: unwrapOp(err)}
 		}
-		r, err := parseReply(buf[:n], id, c.name)
+		r, err := parseReply(buf[:n], id, name)
 		if err != nil {
-			// Keep listening: a stray or spoofed datagram must not end
-			// the run (RFC 5452 §9.1 matching on id and question).
-			lastErr = err
+			lastBad = err
 			continue
 		}
-		if err := c.expect.judge(r); err != nil {
-			return failResult(start, "%v", err)
-		}
-		return okResult(start)
+		return r, nil
 	}
 }

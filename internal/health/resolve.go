@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -201,54 +200,33 @@ func (r *resolver) lookup4(ctx context.Context, name string) ([]netip.Addr, erro
 }
 
 // exchange4 sends one A query for name to server and waits up to wait
-// (and no longer than ctx) for a valid reply. Datagrams that are not the
-// reply (wrong id, question or source, garbage) are skipped, as in the
-// dns check.
-func exchange4(ctx context.Context, server netip.AddrPort, name string, wait time.Duration) ([]netip.Addr, error) {
+// (and no longer than parent) for its reply, through the dns check's
+// exchange.
+func exchange4(parent context.Context, server netip.AddrPort, name string, wait time.Duration) ([]netip.Addr, error) {
 	// The id only has to make off-path forgery unlikely; see DNSCheck.Run.
 	id := uint16(rand.Uint32())
 	q, err := buildQuery(id, name)
 	if err != nil {
 		return nil, &finalError{err}
 	}
-	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(server))
-	if err != nil {
-		return nil, fmt.Errorf("query %s: %w", server, unwrapOp(err))
-	}
-	defer conn.Close()
 	start := time.Now()
-	conn.SetDeadline(start.Add(wait))
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	if _, err := conn.Write(q); err != nil {
-		return nil, fmt.Errorf("query %s: %w", server, unwrapOp(err))
-	}
-	buf := make([]byte, 1500)
-	var bad error
-	for {
-		n, err := conn.Read(buf)
-		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				if errors.Is(ctx.Err(), context.Canceled) {
-					err = context.Canceled
-				} else {
-					err = fmt.Errorf("no reply within %v", time.Since(start).Round(time.Millisecond))
-				}
-				if bad != nil {
-					return nil, fmt.Errorf("query %s: %w (last bad reply: %v)", server, err, bad)
-				}
-				return nil, fmt.Errorf("query %s: %w", server, err)
-			}
-			// ICMP port unreachable surfaces here as ECONNREFUSED.
-			return nil, fmt.Errorf("query %s: %w", server, unwrapOp(err))
-		}
-		rep, err := parseReply(buf[:n], id, name)
-		if err != nil {
-			bad = err
-			continue
-		}
+	ctx, cancel := context.WithTimeout(parent, wait)
+	defer cancel()
+	rep, fail := exchange(ctx, server, id, q, name)
+	switch {
+	case fail == nil:
 		return rep.answer4(server, name)
+	case fail.step != "":
+		return nil, fmt.Errorf("query %s: %w", server, fail.err)
 	}
+	why := fmt.Errorf("no reply within %v", time.Since(start).Round(time.Millisecond))
+	if errors.Is(parent.Err(), context.Canceled) {
+		why = context.Canceled
+	}
+	if fail.lastBad != nil {
+		return nil, fmt.Errorf("query %s: %w (last bad reply: %v)", server, why, fail.lastBad)
+	}
+	return nil, fmt.Errorf("query %s: %w", server, why)
 }
 
 // answer4 turns a matching reply into addresses or an error; answers
