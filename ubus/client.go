@@ -207,7 +207,7 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 			break
 		}
 		// DialUnix, not a net.Dialer: the generic dialers link net's DNS
-		// resolver (~150 KB on mipsle) for nothing here. A unix socket
+		// resolver (~218 KB on mipsle) for nothing here. A unix socket
 		// connect never waits (a full backlog fails at once with
 		// EAGAIN), so ctx needs checking only before it and bounds the
 		// HELLO read below.

@@ -16,8 +16,8 @@ import (
 //
 // It does what net.Dialer.DialContext does for an address literal,
 // without the Dialer: any reachable generic dial links net's whole DNS
-// resolver (about 150 KB of text on mipsle), and net.DialTCP, which
-// does not, has neither a timeout nor a context. So the socket is
+// resolver (about 218 KB on mipsle, 136 KB of it code), and
+// net.DialTCP, which does not, has neither a timeout nor a context. So the socket is
 // opened non-blocking, the connect is started, and the runtime's
 // poller waits for it to become writable (RFC 793's SYN-SENT to
 // ESTABLISHED) under a write deadline from ctx; the finished socket is

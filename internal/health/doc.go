@@ -17,7 +17,7 @@
 //     /tmp/resolv.conf.d/resolv.conf.auto), following the CNAME chain
 //     in the reply. It reuses the dns check's codec. net's resolver is
 //     not linked: it and the generic net.Dial/Listen that use it cost
-//     about 150 KB on mipsle, so sockets are opened with the
+//     about 218 KB on mipsle, so sockets are opened with the
 //     address-typed calls (DialUDP, ListenIP) and tcp connects through
 //     a non-blocking socket and the runtime poller. There is no search
 //     list, no TCP fallback (a truncated reply is an error saying so),

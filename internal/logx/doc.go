@@ -5,7 +5,7 @@
 // Syslog lines go over the local unix socket (/dev/log, datagram or stream) in the RFC 3164 form
 // log/syslog wrote ("<PRI>Mmm dd hh:mm:ss floatgw[PID]: msg"), by a small writer of its own that
 // reconnects once after a failed send: log/syslog itself dials with net.Dial, which links net's DNS
-// resolver (about 150 KB on mipsle). When no syslog socket answers, lines go to stderr instead.
+// resolver (about 218 KB on mipsle). When no syslog socket answers, lines go to stderr instead.
 // It has no levels beyond syslog's and no structured output.
 // Libraries (ubus/, uci/) never log; the daemon and its tasks do.
 package logx
