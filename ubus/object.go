@@ -377,14 +377,10 @@ func (o *Object) invoke(cn *conn, m *Message) {
 		defer cancel()
 		stop := context.AfterFunc(c.ctx, cancel)
 		defer stop()
+		data, herr := meth.Handler(ctx, req)
 		// The slot is freed before the reply goes out: a caller that has
 		// its answer may call again at once and must not be refused.
-		var data Table
-		var herr error
-		func() {
-			defer func() { <-c.sem }()
-			data, herr = meth.Handler(ctx, req)
-		}()
+		<-c.sem
 		req.mu.Lock()
 		deferred := req.deferred != nil
 		req.mu.Unlock()
