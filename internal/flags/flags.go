@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/floatgw/floatgw/internal/columns"
 )
 
 // ErrHelp is returned by Parse when the arguments contain -h or --help and the set defines no
@@ -307,9 +309,8 @@ func (f *flag) valueText() string {
 // type in an aligned column, its help, and the value it was defined with as "(default ...)"
 // unless that is the type's zero. What Parse has set does not change it.
 func (s *Set) PrintDefaults(w io.Writer) error {
-	lines := make([]string, len(s.flags))
-	width := 0
-	for i, f := range s.flags {
+	tw := columns.New(w, 3)
+	for _, f := range s.flags {
 		l := "      --" + f.name
 		if f.short != 0 {
 			l = "  -" + string(rune(f.short)) + ", --" + f.name
@@ -317,19 +318,11 @@ func (s *Set) PrintDefaults(w io.Writer) error {
 		if t := f.typeName(); t != "" {
 			l += " " + t
 		}
-		lines[i] = l
-		width = max(width, len(l))
-	}
-	var b strings.Builder
-	for i, f := range s.flags {
-		b.WriteString(lines[i])
-		b.WriteString(strings.Repeat(" ", width-len(lines[i])+3))
-		b.WriteString(f.help)
+		l += "\t" + f.help
 		if f.def != "" {
-			b.WriteString(" (default " + f.def + ")")
+			l += " (default " + f.def + ")"
 		}
-		b.WriteByte('\n')
+		io.WriteString(tw, l+"\n")
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return tw.Flush()
 }
