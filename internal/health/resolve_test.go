@@ -2,17 +2,17 @@ package health
 
 import (
 	"context"
-	"encoding/binary"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/floatgw/floatgw/internal/health/internal/labserver"
 )
 
 var addrCmp = cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
@@ -120,58 +120,16 @@ func TestResolverConfFiles(t *testing.T) {
 	}
 }
 
-// dnsServer is a UDP DNS responder on a loopback address for resolver
-// tests: answer gets each query's id and question name and returns the
-// datagrams to send back (none: stay silent).
-type dnsServer struct {
-	conn   *net.UDPConn
-	answer func(n int, id uint16, name string) [][]byte
-	mu     sync.Mutex
-	n      int
-	done   chan struct{}
-}
-
-func startDNSServer(t *testing.T, addr netip.AddrPort, answer func(n int, id uint16, name string) [][]byte) *dnsServer {
+// startDNSServer is a scripted DNS responder on addr for resolver tests
+// (labserver.StartDNSFunc), closed when the test ends.
+func startDNSServer(t *testing.T, addr netip.AddrPort, answer func(n int, id uint16, name string) [][]byte) *labserver.DNS {
 	t.Helper()
-	c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(addr))
+	s, err := labserver.StartDNSFunc(addr.String(), answer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &dnsServer{conn: c, answer: answer, done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		buf := make([]byte, 512)
-		for {
-			n, from, err := c.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			if n < dnsHeaderLen {
-				continue
-			}
-			name, _, err := readName(buf[:n], dnsHeaderLen)
-			if err != nil {
-				continue
-			}
-			s.mu.Lock()
-			s.n++
-			k := s.n
-			s.mu.Unlock()
-			for _, r := range s.answer(k, binary.BigEndian.Uint16(buf), name) {
-				c.WriteToUDPAddrPort(r, from)
-			}
-		}
-	}()
-	t.Cleanup(func() { c.Close(); <-s.done })
+	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-func (s *dnsServer) port() uint16 { return s.conn.LocalAddr().(*net.UDPAddr).AddrPort().Port() }
-
-func (s *dnsServer) queries() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.n
 }
 
 // testResolver is a resolver with its own hosts and resolv.conf files
@@ -269,14 +227,14 @@ func TestResolverLookup(t *testing.T) {
 			if conf == "" {
 				conf = "nameserver 127.0.0.1\n"
 			}
-			r := testResolver(t, hosts, conf, srv.port())
+			r := testResolver(t, hosts, conf, srv.Addr().Port())
 			timeout := tt.timeout
 			if timeout == 0 {
 				timeout = 2 * time.Second
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
-			before := srv.queries()
+			before := srv.Queries()
 			start := time.Now()
 			got, err := r.lookup4(ctx, tt.name)
 			el := time.Since(start)
@@ -290,7 +248,7 @@ func TestResolverLookup(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got, addrCmp); diff != "" {
 				t.Errorf("lookup4 (-want +got):\n%s", diff)
 			}
-			if n := srv.queries() - before; n != tt.queries {
+			if n := srv.Queries() - before; n != tt.queries {
 				t.Errorf("server saw %d queries, want %d", n, tt.queries)
 			}
 			if tt.maxTime > 0 && el > tt.maxTime {
@@ -311,8 +269,8 @@ func TestResolverServers(t *testing.T) {
 		return [][]byte{reply(t, id, name, RcodeNXDomain)}
 	})
 	// The same port on other loopback addresses (all of 127/8 is local on Linux).
-	port := good.port()
-	other := func(addr string, answer func(int, uint16, string) [][]byte) *dnsServer {
+	port := good.Addr().Port()
+	other := func(addr string, answer func(int, uint16, string) [][]byte) *labserver.DNS {
 		c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(addr), port)))
 		if err != nil {
 			t.Skipf("SKIP: cannot bind %s:%d for a second test resolver: %v", addr, port, err)
@@ -342,13 +300,13 @@ func TestResolverServers(t *testing.T) {
 			r := testResolver(t, "", tt.conf, port)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
-			goodBefore := good.queries()
+			goodBefore := good.Queries()
 			got, err := r.lookup4(ctx, tt.host)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
 				}
-				if strings.Contains(tt.name, "final") && good.queries() != goodBefore {
+				if strings.Contains(tt.name, "final") && good.Queries() != goodBefore {
 					t.Error("the second server was asked after NXDOMAIN")
 				}
 				return
@@ -361,14 +319,14 @@ func TestResolverServers(t *testing.T) {
 			}
 		})
 	}
-	if servfail.queries() == 0 || silent.queries() == 0 || nxFirst.queries() == 0 {
-		t.Errorf("servers asked: servfail %d, silent %d, nxdomain %d; want each at least once", servfail.queries(), silent.queries(), nxFirst.queries())
+	if servfail.Queries() == 0 || silent.Queries() == 0 || nxFirst.Queries() == 0 {
+		t.Errorf("servers asked: servfail %d, silent %d, nxdomain %d; want each at least once", servfail.Queries(), silent.Queries(), nxFirst.Queries())
 	}
 }
 
 func TestResolverCancel(t *testing.T) {
 	srv := startDNSServer(t, netip.MustParseAddrPort("127.0.0.1:0"), func(int, uint16, string) [][]byte { return nil })
-	r := testResolver(t, "", "nameserver 127.0.0.1\n", srv.port())
+	r := testResolver(t, "", "nameserver 127.0.0.1\n", srv.Addr().Port())
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
@@ -405,7 +363,7 @@ func TestCheckByName(t *testing.T) {
 		return [][]byte{reply(t, id, name, RcodeNXDomain)}
 	})
 	old := stubSystem
-	stubSystem = testResolver(t, "", "nameserver 127.0.0.1\n", srv.port())
+	stubSystem = testResolver(t, "", "nameserver 127.0.0.1\n", srv.Addr().Port())
 	defer func() { stubSystem = old }()
 	port := ln.Addr().(*net.TCPAddr).Port
 	for host, ok := range map[string]bool{"svc.lab": true, "nx.lab": false} {

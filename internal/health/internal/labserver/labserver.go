@@ -15,24 +15,45 @@ import (
 	"sync"
 )
 
-// DNS is a UDP responder that answers A queries from a fixed table:
-// NOERROR with one A record for a known name, NXDOMAIN otherwise.
-// Names are lower case without the trailing dot.
+// DNS is a UDP responder. StartDNS answers A queries from a fixed
+// table; StartDNSFunc lets a test script every answer. Names are lower
+// case without the trailing dot.
 type DNS struct {
 	conn    net.PacketConn
-	records map[string]netip.Addr
+	answer  func(n int, q query) [][]byte
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	queries int
 }
 
-// StartDNS listens on addr ("127.0.0.1:0") and serves until Close.
+// query is one parsed question.
+type query struct {
+	raw      []byte // the whole datagram
+	id       uint16
+	name     string
+	qtype    uint16
+	question []byte // the question section, as sent
+}
+
+// StartDNS listens on addr ("127.0.0.1:0") and serves until Close:
+// NOERROR with one A record for a known name, NXDOMAIN otherwise.
 func StartDNS(addr string, records map[string]netip.Addr) (*DNS, error) {
+	return start(addr, func(_ int, q query) [][]byte { return [][]byte{tableReply(q, records)} })
+}
+
+// StartDNSFunc listens on addr and serves until Close: for the n-th
+// query (from 1) it sends the datagrams answer returns, none to stay
+// silent. answer gets the query's id and name.
+func StartDNSFunc(addr string, answer func(n int, id uint16, name string) [][]byte) (*DNS, error) {
+	return start(addr, func(n int, q query) [][]byte { return answer(n, q.id, q.name) })
+}
+
+func start(addr string, answer func(n int, q query) [][]byte) (*DNS, error) {
 	c, err := net.ListenPacket("udp4", addr)
 	if err != nil {
 		return nil, err
 	}
-	d := &DNS{conn: c, records: records}
+	d := &DNS{conn: c, answer: answer}
 	d.wg.Add(1)
 	go d.serve()
 	return d, nil
@@ -41,7 +62,7 @@ func StartDNS(addr string, records map[string]netip.Addr) (*DNS, error) {
 // Addr is the listening address.
 func (d *DNS) Addr() netip.AddrPort { return d.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
 
-// Queries is how many queries were answered.
+// Queries is how many queries came (garbage is not counted).
 func (d *DNS) Queries() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -66,27 +87,30 @@ func (d *DNS) serve() {
 			}
 			continue
 		}
-		reply, ok := d.answer(buf[:n])
+		q, ok := parseQuery(buf[:n])
 		if !ok {
 			continue
 		}
 		d.mu.Lock()
 		d.queries++
+		k := d.queries
 		d.mu.Unlock()
-		d.conn.WriteTo(reply, from)
+		for _, r := range d.answer(k, q) {
+			d.conn.WriteTo(r, from)
+		}
 	}
 }
 
-// answer builds the reply to one query; ok is false for garbage.
-func (d *DNS) answer(q []byte) ([]byte, bool) {
+// parseQuery reads the one question of a query; ok is false for garbage.
+func parseQuery(q []byte) (query, bool) {
 	if len(q) < 12 || binary.BigEndian.Uint16(q[4:]) != 1 {
-		return nil, false
+		return query{}, false
 	}
 	off := 12
 	var labels []string
 	for {
 		if off >= len(q) {
-			return nil, false
+			return query{}, false
 		}
 		l := int(q[off])
 		if l == 0 {
@@ -94,30 +118,32 @@ func (d *DNS) answer(q []byte) ([]byte, bool) {
 			break
 		}
 		if l > 63 || off+1+l > len(q) {
-			return nil, false
+			return query{}, false
 		}
 		labels = append(labels, strings.ToLower(string(q[off+1:off+1+l])))
 		off += 1 + l
 	}
 	if off+4 > len(q) {
-		return nil, false
+		return query{}, false
 	}
-	qtype := binary.BigEndian.Uint16(q[off:])
-	question := q[12 : off+4]
-	name := strings.Join(labels, ".")
-	addr, known := d.records[name]
+	return query{raw: q, id: binary.BigEndian.Uint16(q), name: strings.Join(labels, "."),
+		qtype: binary.BigEndian.Uint16(q[off:]), question: q[12 : off+4]}, true
+}
 
-	r := make([]byte, 12, 12+len(question)+16)
-	copy(r, q[:2])
+// tableReply answers q from records.
+func tableReply(q query, records map[string]netip.Addr) []byte {
+	addr, known := records[q.name]
+	r := make([]byte, 12, 12+len(q.question)+16)
+	copy(r, q.raw[:2])
 	flags := uint16(1<<15 | 1<<7) // QR, RA
-	flags |= binary.BigEndian.Uint16(q[2:]) & (1 << 8)
+	flags |= binary.BigEndian.Uint16(q.raw[2:]) & (1 << 8)
 	if !known {
 		flags |= 3 // NXDOMAIN
 	}
 	binary.BigEndian.PutUint16(r[2:], flags)
 	binary.BigEndian.PutUint16(r[4:], 1)
-	r = append(r, question...)
-	if known && qtype == 1 {
+	r = append(r, q.question...)
+	if known && q.qtype == 1 {
 		binary.BigEndian.PutUint16(r[6:], 1)
 		r = append(r, 0xc0, 12) // pointer to the question name
 		r = binary.BigEndian.AppendUint16(r, 1)
@@ -127,7 +153,7 @@ func (d *DNS) answer(q []byte) ([]byte, bool) {
 		a := addr.As4()
 		r = append(r, a[:]...)
 	}
-	return r, true
+	return r
 }
 
 // TCP accepts connections and closes them at once.
