@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"github.com/floatgw/floatgw/internal/api"
 	"github.com/floatgw/floatgw/internal/daemon"
 	"github.com/floatgw/floatgw/internal/flags"
-	"github.com/floatgw/floatgw/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/help.golden")
@@ -186,27 +184,5 @@ func TestDaemonOptionFlags(t *testing.T) {
 	want.KeepalivedPidfile, want.UbusSocket, want.KeepalivedJSON, want.KeepalivedLog = "/p", "/u", "/j", "/l"
 	if diff := cmp.Diff(want, opts()); diff != "" {
 		t.Errorf("options (-want +got):\n%s", diff)
-	}
-}
-
-// The point of internal/flags: the router binary links neither pflag nor the standard flag
-// package (nor encoding/csv, which pflag brings). go list answers from the source.
-func TestOpenWrtBinaryHasNoFlagPackages(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("SKIP: no go toolchain in PATH to list the binary's packages: %v", err)
-	}
-	for _, tags := range []string{"openwrt", ""} {
-		cmd := exec.Command(goBin, "list", "-tags", tags, "-deps", ".")
-		cmd.Dir = filepath.Join(testenv.RepoRoot(t), "cmd", "floatgw")
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("go list -tags %q -deps: %v", tags, err)
-		}
-		for _, p := range strings.Fields(string(out)) {
-			if p == "flag" || p == "encoding/csv" || strings.Contains(p, "pflag") {
-				t.Errorf("cmd/floatgw (tags %q) links %s", tags, p)
-			}
-		}
 	}
 }

@@ -797,26 +797,38 @@ func TestOpenWrtBinaryLeavesOut(t *testing.T) {
 	}
 	root := testenv.RepoRoot(t)
 	env := []string{"GOOS=linux", "GOARCH=mipsle", "GOMIPS=softfloat", "CGO_ENABLED=0"}
-	cmd := exec.Command("go", "list", "-deps", "-tags", "openwrt", "./cmd/floatgw")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
+	flagPkgs := map[string]string{
+		"flag":                   "internal/flags",
+		"encoding/csv":           "internal/flags",
+		"github.com/spf13/pflag": "internal/flags",
 	}
 	replaced := map[string]string{
 		"os/exec":                   "internal/proc",
 		"log/syslog":                "internal/logx",
 		"text/tabwriter":            "internal/columns",
-		"flag":                      "internal/flags",
-		"encoding/csv":              "internal/flags",
-		"github.com/spf13/pflag":    "internal/flags",
 		"github.com/godbus/dbus/v5": "nothing: D-Bus is for plain Linux only (build tag !openwrt)",
 		"encoding/json":             "internal/jsonx",
 	}
-	for _, p := range strings.Fields(string(out)) {
-		if by, ok := replaced[p]; ok {
-			t.Errorf("the OpenWrt build imports %s again (replaced by %s)", p, by)
+	for p, by := range flagPkgs {
+		replaced[p] = by
+	}
+	// The plain Linux build (systemd, D-Bus) may use os/exec and the rest, but it has the same
+	// command line: no flag package there either.
+	for _, b := range []struct {
+		tags   string
+		banned map[string]string
+	}{{"openwrt", replaced}, {"", flagPkgs}} {
+		cmd := exec.Command("go", "list", "-deps", "-tags", b.tags, "./cmd/floatgw")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -tags %q: %v", b.tags, err)
+		}
+		for _, p := range strings.Fields(string(out)) {
+			if by, ok := b.banned[p]; ok {
+				t.Errorf("the build with tags %q imports %s again (replaced by %s)", b.tags, p, by)
+			}
 		}
 	}
 
@@ -824,8 +836,7 @@ func TestOpenWrtBinaryLeavesOut(t *testing.T) {
 	if out, err := goBuild(root, bin, "./cmd/floatgw", env, "-trimpath", "-tags", "openwrt"); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	cmd = exec.Command("go", "tool", "nm", bin)
-	syms, err := cmd.Output()
+	syms, err := exec.Command("go", "tool", "nm", bin).Output()
 	if err != nil {
 		t.Fatalf("go tool nm: %v", err)
 	}
